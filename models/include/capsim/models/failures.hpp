@@ -1,0 +1,25 @@
+// How many of n GPUs change state in one step (SPEC 3.1 step 2).
+#pragma once
+
+#include <Eigen/Core>
+
+#include "capsim/models/process.hpp"
+#include "capsim/models/registry.hpp"
+
+namespace capsim::models {
+
+// Contract: for each path i of the chunk, out[i] is a random count in
+// [0, n[i]] with mean n[i] * p (Binomial(n, p), or an approximation whose
+// error the model documents). `stream` is Stream::failure or Stream::repair;
+// `draw` separates calls for the same (step, stream, ctx.stream_index). With
+// ctx.deterministic, out = n * p exactly. n holds whole numbers except in
+// deterministic runs.
+class FailureModel {
+ public:
+  virtual ~FailureModel() = default;
+  virtual void sample(const ChunkContext& ctx, int t, Stream stream,
+                      Eigen::Ref<const Eigen::ArrayXd> n, double p,
+                      Eigen::Ref<Eigen::ArrayXd> out) const = 0;
+};
+
+}  // namespace capsim::models

@@ -1,0 +1,39 @@
+// The time loop: steps every path of a scenario through time (SPEC 3.1).
+#pragma once
+
+#include <Eigen/Core>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "capsim/models/builtin.hpp"
+#include "capsim/results.hpp"
+#include "capsim/scenario.hpp"
+
+namespace capsim {
+
+// Receives each step's per-path values (e.g. to save full paths). Called
+// from one thread, in step order.
+class StepSink {
+ public:
+  virtual ~StepSink() = default;
+  virtual void on_step(int t, const Eigen::Ref<const Eigen::ArrayXXd>& values) = 0;
+};
+
+struct RunOptions {
+  std::int64_t paths = 0;       // 0: take spec.time.paths
+  std::uint64_t seed = 0;       // used when has_seed
+  bool has_seed = false;
+  int threads = 0;              // 0: all cores
+  Eigen::Index chunk_paths = 256;  // paths per vectorized chunk (does not change results)
+  StepSink* sink = nullptr;
+  std::function<void(int done_steps, int total_steps)> progress;
+  const std::atomic<bool>* cancel = nullptr;  // checked every step; throws Interrupted
+};
+
+// Runs the scenario. Pure function of (spec, paths, seed): bit-identical for
+// any threads and chunk_paths.
+RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registries,
+              const RunOptions& options);
+
+}  // namespace capsim

@@ -1,0 +1,28 @@
+// YAML scenario -> ScenarioSpec. The only user of yaml-cpp.
+//
+// Contract: returns a complete, valid spec, or throws InputError carrying
+// every problem found ("FILE:LINE:COL: key.path: message (got X, expected
+// Y)"). Handles `extend:` (a base file, path relative to the extending file;
+// maps merge key by key, lists and scalars replace), `include:`-style shared
+// catalog files, and `--set key.path=value` overrides applied after extend.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "capsim/models/builtin.hpp"
+#include "capsim/scenario.hpp"
+
+namespace capsim::io {
+
+ScenarioSpec load_scenario(const std::string& path, const models::ModelRegistries& registries,
+                           const std::vector<std::string>& overrides = {});
+
+// Same, from text (`name` is used as the file name in messages; `extend`
+// paths are relative to `base_dir`).
+ScenarioSpec load_scenario_text(const std::string& text, const std::string& name,
+                                const std::string& base_dir,
+                                const models::ModelRegistries& registries,
+                                const std::vector<std::string>& overrides = {});
+
+}  // namespace capsim::io

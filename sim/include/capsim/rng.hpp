@@ -1,0 +1,92 @@
+// Counter-based random streams (Random123 Philox4x32-10).
+//
+// Every random number is a pure function of (seed, path, step, stream, index,
+// draw): the key is the 64-bit seed, the counter is
+//   {path, step, stream << 20 | index, draw}.
+// Results therefore do not depend on threads, chunking, MPI ranks or the
+// number of paths: path p of a 1,000-path run equals path p of a 10,000-path
+// run. `index` separates instances of one stream (e.g. class c, region r);
+// `draw` separates several numbers taken for the same (path, step, stream).
+#pragma once
+
+#include <Random123/boxmuller.hpp>
+#include <Random123/philox.h>
+#include <Random123/uniform.hpp>
+
+#include <Eigen/Core>
+#include <cstdint>
+
+namespace capsim {
+
+enum class Stream : std::uint32_t {
+  growth_rate = 1,
+  demand_noise = 2,
+  demand_shock = 3,
+  failure = 4,
+  repair = 5,
+  outage = 6,
+  delivery_delay = 7,
+  fx = 8,
+  electricity_price = 9,
+  policy = 10,
+};
+
+// Step value used for draws that are made once per path (not per step).
+inline constexpr std::uint32_t kOncePerPath = 0xFFFFFFFFu;
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) {
+    key_ = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
+  }
+
+  // Two independent uniforms in (0, 1] with 64-bit resolution.
+  struct Pair {
+    double a, b;
+  };
+  Pair uniform2(std::int64_t path, std::uint32_t step, Stream stream, std::uint32_t index,
+                std::uint32_t draw = 0) const {
+    const auto r = block(path, step, stream, index, draw);
+    return {r123::u01<double>(join(r[0], r[1])), r123::u01<double>(join(r[2], r[3]))};
+  }
+
+  // Two independent standard normals (Box-Muller).
+  Pair normal2(std::int64_t path, std::uint32_t step, Stream stream, std::uint32_t index,
+               std::uint32_t draw = 0) const {
+    const auto r = block(path, step, stream, index, draw);
+    const r123::double2 z = r123::boxmuller(join(r[0], r[1]), join(r[2], r[3]));
+    return {z.x, z.y};
+  }
+
+  // Fill out[i] with a uniform for path path0 + i.
+  void fill_uniform(std::int64_t path0, std::uint32_t step, Stream stream, std::uint32_t index,
+                    std::uint32_t draw, Eigen::Ref<Eigen::ArrayXd> out) const {
+    for (Eigen::Index i = 0; i < out.size(); ++i)
+      out[i] = uniform2(path0 + i, step, stream, index, draw).a;
+  }
+
+  // Fill out[i] with a standard normal for path path0 + i.
+  void fill_normal(std::int64_t path0, std::uint32_t step, Stream stream, std::uint32_t index,
+                   std::uint32_t draw, Eigen::Ref<Eigen::ArrayXd> out) const {
+    for (Eigen::Index i = 0; i < out.size(); ++i)
+      out[i] = normal2(path0 + i, step, stream, index, draw).a;
+  }
+
+ private:
+  using Philox = r123::Philox4x32;
+
+  static std::uint64_t join(std::uint32_t hi, std::uint32_t lo) {
+    return (static_cast<std::uint64_t>(hi) << 32) | lo;
+  }
+
+  Philox::ctr_type block(std::int64_t path, std::uint32_t step, Stream stream,
+                         std::uint32_t index, std::uint32_t draw) const {
+    const Philox::ctr_type ctr = {{static_cast<std::uint32_t>(path), step,
+                                   (static_cast<std::uint32_t>(stream) << 20) | index, draw}};
+    return Philox()(ctr, key_);
+  }
+
+  Philox::key_type key_{};
+};
+
+}  // namespace capsim
