@@ -1,0 +1,66 @@
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "capsim/error.hpp"
+#include "capsim/io/scenario_loader.hpp"
+#include "capsim/results.hpp"
+#include "commands.hpp"
+
+namespace po = boost::program_options;
+
+namespace capsim::cli {
+
+int validate_command(const Args& args) {
+  po::options_description opts(R"(Usage: capsim validate SCENARIO... [OPTIONS]
+
+Checks each scenario (types, ranges, names, cross-references) without running
+it and reports every problem as FILE:LINE:COL: key.path: message. Exit code 0
+when all are valid, 2 otherwise.
+
+Example:
+  capsim validate scenarios/msft-japan-2024.yaml
+
+Options)");
+  std::vector<std::string> overrides, files;
+  opts.add_options()("help,h", "show this help")("set", po::value(&overrides)->composing(),
+                                                 "override a key: --set key.path=value")(
+      "quiet,q", "print only errors");
+  po::options_description hidden;
+  hidden.add_options()("files", po::value(&files));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description positional;
+  positional.add("files", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << '\n';
+    return 0;
+  }
+  po::notify(vm);
+  if (files.empty()) throw InputError("validate: no scenario given (see capsim validate --help)");
+
+  const auto registries = models::builtin_registries();
+  int invalid = 0;
+  for (const auto& file : files) {
+    try {
+      const ScenarioSpec spec = io::load_scenario(file, registries, overrides);
+      if (vm.count("quiet") == 0) {
+        const Layout layout = make_layout(spec);
+        std::cout << file << ": ok (" << spec.name << ": " << spec.regions.size() << " regions, "
+                  << spec.skus.size() << " GPU models, " << spec.classes.size()
+                  << " workload classes, " << layout.steps << " steps of " << spec.time.step_hours
+                  << " h)\n";
+      }
+    } catch (const InputError& e) {
+      ++invalid;
+      if (e.diagnostics().empty())
+        std::cerr << file << ": " << e.what() << '\n';
+      else
+        for (const auto& d : e.diagnostics()) std::cerr << d.format() << '\n';
+    }
+  }
+  return invalid == 0 ? 0 : 2;
+}
+
+}  // namespace capsim::cli

@@ -1,0 +1,85 @@
+// capsim: entry point. The only place that maps errors to exit codes:
+// 0 success, 1 runtime failure, 2 invalid input or usage, 130 interrupted.
+#include <boost/program_options/errors.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "capsim/error.hpp"
+#include "commands.hpp"
+
+namespace {
+
+// Set by SIGINT/SIGTERM; the engine polls it every step. A signal handler can
+// only reach static storage, hence this one file-local flag.
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_signal(int) {
+  g_cancel.store(true);
+}
+
+constexpr const char* kUsage = R"(capsim: Monte-Carlo capacity planning for GPU clouds
+
+Usage: capsim COMMAND [OPTIONS]
+
+Commands:
+  run SCENARIO       simulate a scenario; key figures on stdout, series to HDF5
+  validate FILE...   check scenarios without running them
+  list [WHAT]        list the models (WHAT=models) or the outputs (WHAT=metrics)
+
+Options:
+  -h, --help         show this help (or `capsim COMMAND --help`)
+  --version          print the version
+
+Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage, 130 interrupted.
+)";
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  const capsim::cli::Args args(argv + 2, argv + argc);
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command == "--version" || command == "-V") {
+    std::cout << "capsim " << CAPSIM_VERSION << '\n';
+    return 0;
+  }
+  if (command == "run") return capsim::cli::run_command(args, g_cancel);
+  if (command == "validate") return capsim::cli::validate_command(args);
+  if (command == "list") return capsim::cli::list_command(args);
+  std::cerr << "capsim: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  try {
+    return dispatch(argc, argv);
+  } catch (const capsim::InputError& e) {
+    if (e.diagnostics().empty())
+      std::cerr << "capsim: error: " << e.what() << '\n';
+    else
+      for (const auto& d : e.diagnostics()) std::cerr << d.format() << '\n';
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "capsim: error: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const capsim::Interrupted&) {
+    std::cerr << "capsim: interrupted; no output written\n";
+    return 130;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "capsim: error: out of memory (try fewer --paths)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "capsim: error: " << e.what() << '\n';
+    return 1;
+  }
+}

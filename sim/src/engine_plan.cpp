@@ -1,0 +1,146 @@
+#include "engine_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace capsim::detail {
+
+namespace {
+
+double power_cap_at(const RegionSpec& region, Date date) {
+  double mw = region.power_mw.empty() ? 0.0 : region.power_mw.front().mw;
+  for (const auto& s : region.power_mw)
+    if (s.from <= date) mw = s.mw;
+  return mw;
+}
+
+}  // namespace
+
+Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registries) {
+  Plan plan;
+  plan.spec = &spec;
+  plan.layout = make_layout(spec);
+  plan.R = static_cast<int>(spec.regions.size());
+  plan.K = static_cast<int>(spec.skus.size());
+  plan.C = static_cast<int>(spec.classes.size());
+  plan.T = plan.layout.steps;
+  plan.h = spec.time.step_hours;
+  const int R = plan.R, K = plan.K, C = plan.C, T = plan.T;
+  const double h = plan.h;
+
+  plan.step_date.resize(static_cast<size_t>(T));
+  plan.quarter.resize(static_cast<size_t>(T));
+  plan.cap_mw.assign(static_cast<size_t>(T * R), 0.0);
+  plan.scheduled_outage.assign(static_cast<size_t>(T * R), 0.0);
+  plan.season.assign(static_cast<size_t>(T * C), 1.0);
+  for (int t = 0; t < T; ++t) {
+    const double hours = t * h;
+    const auto days = static_cast<int>(std::floor(hours / 24.0));
+    const Date date = spec.time.start + std::chrono::days(days);
+    plan.step_date[static_cast<size_t>(t)] = date;
+    const std::chrono::year_month_day ymd(date);
+    plan.quarter[static_cast<size_t>(t)] =
+        static_cast<int>(ymd.year()) * 4 + (static_cast<int>(unsigned(ymd.month())) - 1) / 3;
+    for (int r = 0; r < R; ++r) {
+      const auto& region = spec.regions[static_cast<size_t>(r)];
+      plan.cap_mw[static_cast<size_t>(t * R + r)] = power_cap_at(region, date);
+      double lost = 0.0;
+      for (const auto& o : region.scheduled_outages) {
+        const double begin = 24.0 * static_cast<double>((o.start - spec.time.start).count());
+        const double end = begin + 24.0 * o.days;
+        // The step is affected by the share of it the outage covers.
+        const double overlap = std::min(end, hours + h) - std::max(begin, hours);
+        if (overlap > 0) lost = std::max(lost, o.fraction * std::min(1.0, overlap / h));
+      }
+      plan.scheduled_outage[static_cast<size_t>(t * R + r)] = lost;
+    }
+    const int hour = static_cast<int>(std::fmod(hours, 24.0));
+    const int weekday = static_cast<int>(std::chrono::weekday(date).iso_encoding()) - 1;
+    for (int c = 0; c < C; ++c) {
+      const auto& cls = spec.classes[static_cast<size_t>(c)];
+      double s = 1.0;
+      if (h < 24.0) s *= cls.hourly[static_cast<size_t>(hour)];
+      if (h < 168.0) s *= cls.weekly[static_cast<size_t>(weekday)];
+      plan.season[static_cast<size_t>(t * C + c)] = s;
+    }
+  }
+
+  for (const auto& o : spec.procurement.orders) {
+    const double hours = 24.0 * static_cast<double>((o.date - spec.time.start).count());
+    plan.order_step.push_back(static_cast<int>(std::floor(hours / h + 1e-9)));
+  }
+
+  plan.sku_power_order.resize(static_cast<size_t>(K));
+  std::iota(plan.sku_power_order.begin(), plan.sku_power_order.end(), 0);
+  std::stable_sort(plan.sku_power_order.begin(), plan.sku_power_order.end(), [&](int a, int b) {
+    const auto& sa = spec.skus[static_cast<size_t>(a)];
+    const auto& sb = spec.skus[static_cast<size_t>(b)];
+    return sa.perf_h100e / sa.power_kw > sb.perf_h100e / sb.power_kw;
+  });
+
+  plan.class_order.resize(static_cast<size_t>(C));
+  std::iota(plan.class_order.begin(), plan.class_order.end(), 0);
+  std::stable_sort(plan.class_order.begin(), plan.class_order.end(), [&](int a, int b) {
+    return spec.classes[static_cast<size_t>(a)].priority <
+           spec.classes[static_cast<size_t>(b)].priority;
+  });
+
+  plan.perf_class.resize(static_cast<size_t>(C * K));
+  for (int c = 0; c < C; ++c) {
+    for (int k = 0; k < K; ++k) {
+      const auto& sku = spec.skus[static_cast<size_t>(k)];
+      const auto it = sku.perf_by_class.find(spec.classes[static_cast<size_t>(c)].name);
+      const double perf = it == sku.perf_by_class.end() ? sku.perf_h100e : it->second;
+      plan.perf_class[static_cast<size_t>(c * K + k)] = perf;
+      if (perf != sku.perf_h100e) plan.per_class_perf = true;
+    }
+  }
+
+  plan.backlog_slots.resize(static_cast<size_t>(C));
+  for (int c = 0; c < C; ++c) {
+    const auto& cls = spec.classes[static_cast<size_t>(c)];
+    plan.backlog_slots[static_cast<size_t>(c)] =
+        cls.kind == WorkloadKind::training
+            ? static_cast<int>(std::floor(cls.max_wait_hours / h + 1e-9)) + 1
+            : 0;
+  }
+
+  auto& m = plan.models;
+  for (const auto& cls : spec.classes) {
+    m.growth.push_back(registries.growth.make(cls.growth));
+    m.noise.push_back(registries.noise.make(cls.noise));
+    m.shocks.push_back(registries.shocks.make(cls.shocks));
+  }
+  for (const auto& region : spec.regions) {
+    m.outages.push_back(registries.outages.make(region.outages));
+    m.price.push_back(registries.price.make(region.price_model));
+  }
+  m.fx = registries.fx.make(spec.finance.fx_model);
+  m.failures = registries.failures.make(spec.failures);
+  m.policy = registries.procurement.make(spec.procurement.policy);
+
+  // Policy orders live in a ring of slots, one per review still in transit;
+  // its size is the most reviews any window of (longest lead + longest delay)
+  // can hold, plus one.
+  double max_lead_hours = 0;
+  for (const auto& sku : spec.skus)
+    max_lead_hours = std::max(max_lead_hours, 24.0 * sku.lead_time_days);
+  const double max_delay_hours = spec.procurement.supply.late_probability > 0
+                                     ? 24.0 * spec.procurement.supply.max_delay_days
+                                     : 0.0;
+  const int window = static_cast<int>(std::ceil((max_lead_hours + max_delay_hours) / h)) + 2;
+  std::vector<int> reviews(static_cast<size_t>(T) + 1, 0);
+  for (int t = 0; t < T; ++t)
+    reviews[static_cast<size_t>(t) + 1] =
+        reviews[static_cast<size_t>(t)] + (m.policy->is_review(t, h) ? 1 : 0);
+  int most = 0;
+  for (int t = 0; t < T; ++t) {
+    const int end = std::min(T, t + window);
+    most = std::max(most, reviews[static_cast<size_t>(end)] - reviews[static_cast<size_t>(t)]);
+  }
+  plan.policy_slots = most > 0 ? most + 1 : 0;
+  return plan;
+}
+
+}  // namespace capsim::detail

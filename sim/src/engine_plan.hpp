@@ -1,0 +1,49 @@
+// Precomputed, path-independent inputs of a run: step dates, power caps,
+// seasonality, scheduled outages, order steps. Shared read-only by all chunks.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "capsim/models/builtin.hpp"
+#include "capsim/results.hpp"
+#include "capsim/scenario.hpp"
+
+namespace capsim::detail {
+
+// Models built from the scenario's slots.
+struct Models {
+  std::vector<std::unique_ptr<models::DemandGrowth>> growth;  // per class
+  std::vector<std::unique_ptr<models::DemandNoise>> noise;    // per class
+  std::vector<std::unique_ptr<models::DemandShocks>> shocks;  // per class
+  std::vector<std::unique_ptr<models::OutageModel>> outages;  // per region
+  std::vector<std::unique_ptr<models::PriceModel>> price;     // per region
+  std::unique_ptr<models::FxModel> fx;
+  std::unique_ptr<models::FailureModel> failures;
+  std::unique_ptr<models::ProcurementPolicy> policy;
+};
+
+struct Plan {
+  const ScenarioSpec* spec = nullptr;
+  Layout layout;
+  int R = 0, K = 0, C = 0, T = 0;
+  double h = 24.0;  // hours per step
+
+  std::vector<Date> step_date;           // [T] date containing the start of step t
+  std::vector<double> cap_mw;            // [T * R] power cap in force at step start
+  std::vector<double> scheduled_outage;  // [T * R] fraction lost by scheduled outages
+  std::vector<double> season;            // [T * C] seasonality multiplier
+  std::vector<int> quarter;              // [T] calendar quarter index of step t
+  std::vector<int> order_step;           // per explicit order: step it is placed in
+  std::vector<int> sku_power_order;      // SKUs by H100e per kW, best first
+  std::vector<int> class_order;          // classes by priority, stable
+  std::vector<double> perf_class;        // [C * K] H100e per GPU of SKU k for class c
+  bool per_class_perf = false;
+  std::vector<int> backlog_slots;  // per class: W + 1 (training), 0 (inference)
+  int policy_slots = 0;            // ring size of policy order slots
+  Models models;
+};
+
+Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registries);
+
+}  // namespace capsim::detail

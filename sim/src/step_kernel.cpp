@@ -1,0 +1,591 @@
+#include "step_kernel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace capsim::detail {
+
+using Eigen::ArrayXd;
+using Eigen::ArrayXXd;
+using Eigen::Index;
+
+namespace {
+
+constexpr double kHoursPerYear = 8760.0;
+constexpr double kHoursPerMonth = kHoursPerYear / 12.0;
+// Stream index of policy-order delays, above those of explicit orders.
+constexpr std::uint32_t kPolicyDelayIndex = 1u << 19;
+
+struct Cols {
+  Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage, installed,
+      failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex, revenue,
+      penalty, carbon, spend_cum, budget_left, usd_jpy, price;
+};
+
+Cols columns(const Layout& l) {
+  auto o = [&](const char* name) { return l.find_series(name).offset; };
+  return {o("demand_h100e_gpuh"),
+          o("served_h100e_gpuh"),
+          o("spilled_h100e_gpuh"),
+          o("unserved_h100e_gpuh"),
+          o("backlog_h100e_gpuh"),
+          o("capacity_h100e_gpuh"),
+          o("busy_h100e_gpuh"),
+          o("utilization"),
+          o("outage_fraction"),
+          o("gpus_installed"),
+          o("gpus_failed"),
+          o("gpus_stranded"),
+          o("gpus_on_order"),
+          o("power_mw"),
+          o("power_cap_mw"),
+          o("energy_mwh"),
+          o("energy_cost_usd"),
+          o("opex_usd"),
+          o("capex_usd"),
+          o("revenue_usd"),
+          o("penalty_usd"),
+          o("carbon_t"),
+          o("spend_cum_usd"),
+          o("budget_left_usd"),
+          o("usd_jpy"),
+          o("electricity_price_usd_per_kwh")};
+}
+
+models::ChunkContext context(const Plan& plan, const Rng& rng, const ChunkState& s,
+                             std::uint32_t index) {
+  return {&rng, s.path0, s.n, plan.h, plan.spec->time.deterministic, index};
+}
+
+// Delay in hours of an order going late (0 when it is on time).
+double sample_delay_hours(const SupplySpec& supply, bool deterministic, Rng::Pair u) {
+  if (deterministic || supply.late_probability <= 0 || u.a > supply.late_probability) return 0.0;
+  const double days = std::min(-supply.mean_delay_days * std::log(u.b), supply.max_delay_days);
+  return 24.0 * days;
+}
+
+int arrival_step(double placed_hours, double lead_hours, double delay_hours, double h) {
+  return static_cast<int>(std::ceil((placed_hours + lead_hours + delay_hours) / h - 1e-9));
+}
+
+// Serves up to `budget` of work from `work` (an amount per path) and returns
+// what was served; `budget` is reduced by what it used, at `cost` per unit.
+void serve(Eigen::Ref<ArrayXd> work, Eigen::Ref<ArrayXd> budget, const ArrayXd& cost,
+           Eigen::Ref<ArrayXd> served) {
+  served = work.min(budget / cost).max(0.0);
+  budget = (budget - served * cost).max(0.0);
+  work -= served;
+}
+
+}  // namespace
+
+void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, ChunkState& s) {
+  const ScenarioSpec& spec = *plan.spec;
+  const int R = plan.R, K = plan.K, C = plan.C;
+  const Index RK = R * K, CR = C * R;
+  s.path0 = path0;
+  s.n = n;
+
+  s.installed.resize(n, RK);
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < K; ++k)
+      s.installed.col(r * K + k).setConstant(
+          spec.regions[static_cast<size_t>(r)].initial_fleet[static_cast<size_t>(k)]);
+  s.failed.setZero(n, RK);
+  s.on_order.setZero(n, RK);
+
+  const auto& orders = spec.procurement.orders;
+  s.order_arrival.resize(n, static_cast<Index>(orders.size()));
+  for (size_t j = 0; j < orders.size(); ++j) {
+    const auto& o = orders[j];
+    const double placed = plan.order_step[j] * plan.h;
+    const double lead = 24.0 * spec.skus[static_cast<size_t>(o.sku)].lead_time_days;
+    for (Index i = 0; i < n; ++i) {
+      const auto u = rng.uniform2(path0 + i, kOncePerPath, Stream::delivery_delay,
+                                  static_cast<std::uint32_t>(j));
+      const double delay = sample_delay_hours(spec.procurement.supply, spec.time.deterministic, u);
+      s.order_arrival(i, static_cast<Index>(j)) = arrival_step(placed, lead, delay, plan.h);
+    }
+  }
+  s.slot_count.setZero(n, plan.policy_slots * RK);
+  s.slot_arrival.setConstant(n, plan.policy_slots * RK, -1.0);
+
+  s.backlog_offset.assign(static_cast<size_t>(C), 0);
+  Index backlog_cols = 0;
+  for (int c = 0; c < C; ++c) {
+    s.backlog_offset[static_cast<size_t>(c)] = backlog_cols;
+    backlog_cols += R * plan.backlog_slots[static_cast<size_t>(c)];
+  }
+  s.backlog.setZero(n, backlog_cols);
+
+  const auto& m = plan.models;
+  auto init_process = [&](const models::PathProcess& p, std::uint32_t index, ArrayXXd& state) {
+    state.setZero(n, p.state_size());
+    p.init(context(plan, rng, s, index), state);
+  };
+  s.growth.resize(static_cast<size_t>(C));
+  s.shocks.resize(static_cast<size_t>(C));
+  s.noise.resize(static_cast<size_t>(CR));
+  for (int c = 0; c < C; ++c) {
+    init_process(*m.growth[static_cast<size_t>(c)], static_cast<std::uint32_t>(c),
+                 s.growth[static_cast<size_t>(c)]);
+    init_process(*m.shocks[static_cast<size_t>(c)], static_cast<std::uint32_t>(c),
+                 s.shocks[static_cast<size_t>(c)]);
+    for (int r = 0; r < R; ++r)
+      init_process(*m.noise[static_cast<size_t>(c)], static_cast<std::uint32_t>(c * R + r),
+                   s.noise[static_cast<size_t>(c * R + r)]);
+  }
+  s.outages.resize(static_cast<size_t>(R));
+  s.price.resize(static_cast<size_t>(R));
+  for (int r = 0; r < R; ++r) {
+    init_process(*m.outages[static_cast<size_t>(r)], static_cast<std::uint32_t>(r),
+                 s.outages[static_cast<size_t>(r)]);
+    init_process(*m.price[static_cast<size_t>(r)], static_cast<std::uint32_t>(r),
+                 s.price[static_cast<size_t>(r)]);
+  }
+  init_process(*m.fx, 0, s.fx);
+
+  s.need.setZero(n, R);
+  s.steps_since_review = 0;
+  s.reviews = 0;
+  s.quarter = -1;
+  s.quarter_orders.setZero(n, K);
+  s.spend_cum.setZero(n);
+  s.committed.setZero(n);
+  s.acc.setZero(n, acc_fixed_count + 2 * C);
+
+  for (ArrayXXd* a : {&s.demand, &s.left, &s.served, &s.spilled, &s.unserved, &s.cap_class})
+    a->setZero(n, CR);
+  for (ArrayXXd* a : {&s.powered, &s.stranded, &s.order}) a->setZero(n, RK);
+  for (ArrayXXd* a : {&s.cap, &s.remaining, &s.outage, &s.capex_r}) a->setZero(n, R);
+  for (ArrayXd* a : {&s.tmp, &s.tmp2, &s.value, &s.trend, &s.shock, &s.usdjpy}) a->setZero(n);
+}
+
+void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::Ref<ArrayXXd> out) {
+  const ScenarioSpec& spec = *plan.spec;
+  const int R = plan.R, K = plan.K, C = plan.C;
+  const double h = plan.h;
+  const bool det = spec.time.deterministic;
+  const bool at_order = spec.finance.capex_timing == CapexTiming::at_order;
+  const Cols col = columns(plan.layout);
+  const auto& m = plan.models;
+  const auto sku = [&](int k) -> const SkuSpec& { return spec.skus[static_cast<size_t>(k)]; };
+  const auto cls = [&](int c) -> const ClassSpec& { return spec.classes[static_cast<size_t>(c)]; };
+  const auto region = [&](int r) -> const RegionSpec& {
+    return spec.regions[static_cast<size_t>(r)];
+  };
+  const auto rtz = [](int t_, int r, int R_) { return static_cast<size_t>(t_ * R_ + r); };
+
+  s.capex_r.setZero();
+  if (plan.quarter[static_cast<size_t>(t)] != s.quarter) {
+    s.quarter = plan.quarter[static_cast<size_t>(t)];
+    s.quarter_orders.setZero();
+  }
+
+  // 1. Deliveries (explicit orders are placed at the start of their step).
+  const auto& orders = spec.procurement.orders;
+  for (size_t j = 0; j < orders.size(); ++j) {
+    const auto& o = orders[j];
+    const Index rk = o.region * K + o.sku;
+    const double capex = o.count * sku(o.sku).capex_usd;
+    if (plan.order_step[j] == t) {
+      s.on_order.col(rk) += o.count;
+      s.acc.col(acc_gpus_bought) += o.count;
+      if (at_order)
+        s.capex_r.col(o.region) += capex;
+      else
+        s.committed += capex;
+    }
+    const auto due = (s.order_arrival.col(static_cast<Index>(j)) == t).cast<double>();
+    if (due.any()) {
+      s.installed.col(rk) += due * o.count;
+      s.on_order.col(rk) -= due * o.count;
+      if (!at_order) {
+        s.capex_r.col(o.region) += due * capex;
+        s.committed -= due * capex;
+      }
+    }
+  }
+  for (Index slot = 0; slot < plan.policy_slots * R * K; ++slot) {
+    const Index rk = slot % (R * K);
+    const auto due = (s.slot_arrival.col(slot) == t).cast<double>();
+    if (!due.any()) continue;
+    s.tmp = due * s.slot_count.col(slot);
+    s.installed.col(rk) += s.tmp;
+    s.on_order.col(rk) -= s.tmp;
+    s.slot_count.col(slot) -= s.tmp;
+    if (!at_order) {
+      const int r = static_cast<int>(rk / K), k = static_cast<int>(rk % K);
+      s.tmp *= sku(k).capex_usd;
+      s.capex_r.col(r) += s.tmp;
+      s.committed -= s.tmp;
+    }
+  }
+
+  // 2. Failures and repairs, both from the state at the start of the step.
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) {
+      const Index rk = r * K + k;
+      const auto ctx = context(plan, rng, s, static_cast<std::uint32_t>(rk));
+      const double p_fail = 1.0 - std::exp(-sku(k).afr * h / kHoursPerYear);
+      const double p_repair = 1.0 - std::exp(-h / (24.0 * sku(k).repair_days));
+      s.tmp2 = s.installed.col(rk) - s.failed.col(rk);
+      m.failures->sample(ctx, t, Stream::failure, s.tmp2, p_fail, s.tmp);
+      m.failures->sample(ctx, t, Stream::repair, s.failed.col(rk), p_repair, s.value);
+      s.failed.col(rk) += s.tmp - s.value;
+    }
+  }
+
+  // 3. Outages: the larger of the random and the scheduled loss.
+  for (int r = 0; r < R; ++r) {
+    m.outages[static_cast<size_t>(r)]->step(context(plan, rng, s, static_cast<std::uint32_t>(r)), t,
+                                            s.outages[static_cast<size_t>(r)], s.value);
+    s.outage.col(r) = s.value.max(plan.scheduled_outage[rtz(t, r, R)]);
+  }
+
+  // 4-5. Power limit (the most H100e per kW is powered first) and capacity.
+  for (int r = 0; r < R; ++r) {
+    const double cap_mw = plan.cap_mw[rtz(t, r, R)];
+    s.tmp.setConstant(cap_mw * 1000.0);  // kW still available
+    s.tmp2.setZero();                    // kW wanted by all working GPUs
+    s.cap.col(r).setZero();
+    for (int k : plan.sku_power_order) {
+      const Index rk = r * K + k;
+      const double kw = sku(k).power_kw;
+      auto working = s.installed.col(rk) - s.failed.col(rk);
+      if (det)
+        s.powered.col(rk) = working.min(s.tmp / kw);
+      else
+        s.powered.col(rk) = working.min((s.tmp / kw + 1e-9).floor());
+      s.stranded.col(rk) = working - s.powered.col(rk);
+      s.tmp = (s.tmp - s.powered.col(rk) * kw).max(0.0);
+      s.tmp2 += working * kw;
+      s.cap.col(r) += s.powered.col(rk) * sku(k).perf_h100e;
+    }
+    s.cap.col(r) *= h * (1.0 - s.outage.col(r));
+    s.acc.col(acc_peak_over_cap) = s.acc.col(acc_peak_over_cap).max(s.tmp2 / 1000.0 - cap_mw);
+    if (plan.per_class_perf) {
+      for (int c = 0; c < C; ++c) {
+        s.cap_class.col(c * R + r).setZero();
+        for (int k = 0; k < K; ++k)
+          s.cap_class.col(c * R + r) +=
+              s.powered.col(r * K + k) * plan.perf_class[static_cast<size_t>(c * K + k)];
+        s.cap_class.col(c * R + r) *= h * (1.0 - s.outage.col(r));
+      }
+    }
+  }
+
+  // 6. Demand.
+  for (int c = 0; c < C; ++c) {
+    const auto& cl = cls(c);
+    m.growth[static_cast<size_t>(c)]->step(context(plan, rng, s, static_cast<std::uint32_t>(c)), t,
+                                           s.growth[static_cast<size_t>(c)], s.trend);
+    m.shocks[static_cast<size_t>(c)]->step(context(plan, rng, s, static_cast<std::uint32_t>(c)), t,
+                                           s.shocks[static_cast<size_t>(c)], s.shock);
+    const double scale = cl.base_demand_h100e * plan.season[static_cast<size_t>(t * C + c)] * h;
+    for (int r = 0; r < R; ++r) {
+      const auto index = static_cast<std::uint32_t>(c * R + r);
+      m.noise[static_cast<size_t>(c)]->step(context(plan, rng, s, index), t, s.noise[index],
+                                            s.value);
+      s.demand.col(c * R + r) =
+          scale * cl.region_share[static_cast<size_t>(r)] * s.trend * s.value * s.shock;
+    }
+  }
+
+  // 7. Allocation. Work of class c on region r uses capacity at `cost` per
+  // H100e-GPU-hour: the peak factor, and for per-class perf the ratio of the
+  // region's nominal to class-specific capacity.
+  s.remaining = s.cap;
+  s.left = s.demand;
+  s.served.setZero();
+  s.spilled.setZero();
+  s.unserved.setZero();
+  auto cost_of = [&](int c, int r, ArrayXd& cost) {
+    const double pf = cls(c).kind == WorkloadKind::inference ? cls(c).peak_factor : 1.0;
+    if (plan.per_class_perf)
+      cost =
+          pf *
+          (s.cap_class.col(c * R + r) > 0).select(s.cap.col(r) / s.cap_class.col(c * R + r), 1.0);
+    else
+      cost.setConstant(pf);
+  };
+  ArrayXd& cost = s.trend;  // trend is no longer needed this step
+  ArrayXd& got = s.shock;
+  // Work still waiting in the home region: inference's left demand, or the
+  // training backlog (all ages) plus new demand.
+  auto spill = [&](int c, int r, Eigen::Ref<ArrayXd> waiting, const ArrayXd& base) {
+    const auto& cl = cls(c);
+    if (region(r).spill_to.empty() || cl.residency >= 1.0) return ArrayXd(ArrayXd::Zero(s.n));
+    ArrayXd spillable = waiting.min((1.0 - cl.residency) * base);
+    ArrayXd moved = ArrayXd::Zero(s.n);
+    for (const auto& target : region(r).spill_to) {
+      cost_of(c, target.region, cost);
+      ArrayXd limit = spillable.min(target.max_fraction * base);
+      ArrayXd room = s.remaining.col(target.region);
+      serve(limit, room, cost, got);
+      s.remaining.col(target.region) = room;
+      spillable -= got;
+      moved += got;
+    }
+    waiting -= moved;
+    return moved;
+  };
+
+  for (int c : plan.class_order) {  // inference, local
+    if (cls(c).kind != WorkloadKind::inference) continue;
+    for (int r = 0; r < R; ++r) {
+      cost_of(c, r, cost);
+      ArrayXd room = s.remaining.col(r);
+      serve(s.left.col(c * R + r), room, cost, got);
+      s.remaining.col(r) = room;
+    }
+  }
+  for (int c : plan.class_order) {  // inference, spill
+    if (cls(c).kind != WorkloadKind::inference) continue;
+    for (int r = 0; r < R; ++r) {
+      const ArrayXd base = s.demand.col(c * R + r);
+      s.spilled.col(c * R + r) = spill(c, r, s.left.col(c * R + r), base);
+      s.served.col(c * R + r) = s.demand.col(c * R + r) - s.left.col(c * R + r);
+      s.unserved.col(c * R + r) = s.left.col(c * R + r);
+    }
+  }
+  // Training: FIFO over age buckets. Bucket of age a for (c, r) sits at
+  // column offset + r * W1 + (t - a) mod W1, W1 = max_wait steps + 1.
+  for (int c : plan.class_order) {
+    if (cls(c).kind != WorkloadKind::training) continue;
+    const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
+    const Index base_col = s.backlog_offset[static_cast<size_t>(c)];
+    auto bucket = [&](int r, int age) { return base_col + r * W1 + ((t - age) % W1 + W1) % W1; };
+    for (int r = 0; r < R; ++r) {
+      const Index cr = c * R + r;
+      s.backlog.col(bucket(r, 0)) = s.demand.col(cr);  // the oldest bucket was emptied last step
+      s.left.col(cr).setZero();
+      for (int a = 0; a < W1; ++a) s.left.col(cr) += s.backlog.col(bucket(r, a));
+      s.spilled.col(cr) = s.left.col(cr);  // all work waiting: the base of the spill limits
+    }
+    for (int pass = 0; pass < 2; ++pass) {  // 0: local, 1: spill
+      for (int r = 0; r < R; ++r) {
+        const Index cr = c * R + r;
+        ArrayXd before = s.left.col(cr);
+        if (pass == 0) {
+          cost_of(c, r, cost);
+          ArrayXd room = s.remaining.col(r);
+          serve(s.left.col(cr), room, cost, got);
+          s.remaining.col(r) = room;
+        } else {
+          const ArrayXd waiting = s.spilled.col(cr);
+          s.spilled.col(cr) = spill(c, r, s.left.col(cr), waiting);
+        }
+        // Take what was served from the oldest buckets first.
+        ArrayXd taken = before - s.left.col(cr);
+        s.served.col(cr) += taken;
+        for (int a = W1 - 1; a >= 0 && (taken > 0).any(); --a) {
+          auto b = s.backlog.col(bucket(r, a));
+          ArrayXd from = taken.min(b);
+          b -= from;
+          taken -= from;
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      const Index cr = c * R + r;
+      auto oldest = s.backlog.col(bucket(r, W1 - 1));
+      s.unserved.col(cr) = oldest;  // waited max_wait: abandoned
+      s.left.col(cr) -= oldest;
+      oldest.setZero();
+    }
+  }
+  ArrayXXd& busy = s.remaining;  // from here on: capacity used
+  busy = s.cap - s.remaining;
+
+  // 8. Power and energy; 9. money; 10. carbon.
+  m.fx->step(context(plan, rng, s, 0), t, s.fx, s.usdjpy);
+  s.usdjpy *= spec.finance.usdjpy;
+  for (int r = 0; r < R; ++r) {
+    const auto& reg = region(r);
+    m.price[static_cast<size_t>(r)]->step(context(plan, rng, s, static_cast<std::uint32_t>(r)), t,
+                                          s.price[static_cast<size_t>(r)], s.value);
+    const ArrayXd price_usd = reg.price_usd_per_kwh > 0
+                                  ? ArrayXd(s.value * reg.price_usd_per_kwh)
+                                  : ArrayXd(s.value * reg.price_jpy_per_kwh / s.usdjpy);
+    const ArrayXd u = (s.cap.col(r) > 0).select(busy.col(r) / s.cap.col(r), 0.0);
+    ArrayXd power_kw = ArrayXd::Zero(s.n);
+    ArrayXd fleet = ArrayXd::Zero(s.n);
+    for (int k = 0; k < K; ++k) {
+      const auto& g = sku(k);
+      power_kw +=
+          s.powered.col(r * K + k) * g.power_kw * (g.idle_fraction + (1 - g.idle_fraction) * u);
+      fleet += s.installed.col(r * K + k);
+    }
+    const ArrayXd power_mw = power_kw * (1.0 - s.outage.col(r)) * reg.pue / 1000.0;
+    const ArrayXd energy_mwh = power_mw * h;
+    const ArrayXd energy_cost = energy_mwh * 1000.0 * price_usd;
+    const double cap_mw = plan.cap_mw[rtz(t, r, R)];
+    const ArrayXd opex = energy_cost + fleet * reg.opex_usd_per_gpu_month * h / kHoursPerMonth +
+                         cap_mw * reg.opex_usd_per_mw_month * h / kHoursPerMonth;
+    ArrayXd revenue = ArrayXd::Zero(s.n), penalty = ArrayXd::Zero(s.n);
+    for (int c = 0; c < C; ++c) {
+      revenue += s.served.col(c * R + r) * cls(c).revenue_usd_per_h100e_gpuh;
+      penalty += s.unserved.col(c * R + r) * cls(c).penalty_usd_per_h100e_gpuh;
+    }
+    const ArrayXd carbon = energy_mwh * reg.carbon_g_per_kwh / 1000.0;
+
+    out.col(col.capacity + r) = s.cap.col(r);
+    out.col(col.busy + r) = busy.col(r);
+    out.col(col.utilization + r) = u;
+    out.col(col.outage + r) = s.outage.col(r);
+    out.col(col.power + r) = power_mw;
+    out.col(col.power_cap + r).setConstant(cap_mw);
+    out.col(col.energy + r) = energy_mwh;
+    out.col(col.energy_cost + r) = energy_cost;
+    out.col(col.opex + r) = opex;
+    out.col(col.revenue + r) = revenue;
+    out.col(col.penalty + r) = penalty;
+    out.col(col.carbon + r) = carbon;
+    out.col(col.price + r) = price_usd;
+
+    s.acc.col(acc_opex) += opex;
+    s.acc.col(acc_energy_cost) += energy_cost;
+    s.acc.col(acc_busy) += busy.col(r);
+    s.acc.col(acc_capacity) += s.cap.col(r);
+    s.acc.col(acc_energy) += energy_mwh;
+    s.acc.col(acc_carbon) += carbon;
+    s.acc.col(acc_revenue) += revenue;
+    s.acc.col(acc_penalty) += penalty;
+    s.spend_cum += opex;
+  }
+
+  // 11. Procurement review at the end of the step.
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c)
+      s.need.col(r) += s.demand.col(c * R + r) *
+                       (cls(c).kind == WorkloadKind::inference ? cls(c).peak_factor : 1.0);
+  ++s.steps_since_review;
+  if (m.policy->is_review(t, h)) {
+    const ArrayXXd observed = s.need / (s.steps_since_review * h);
+    const ArrayXd budget_left =
+        spec.finance.budget_usd - s.spend_cum - s.capex_r.rowwise().sum() - s.committed;
+    const models::PolicyView view{&spec,
+                                  t,
+                                  plan.step_date[static_cast<size_t>(t)],
+                                  observed,
+                                  s.installed,
+                                  s.on_order,
+                                  budget_left,
+                                  s.quarter_orders};
+    s.order.setZero();
+    m.policy->review(context(plan, rng, s, 0), view, s.order);
+    const Index slot0 = (s.reviews % std::max(1, plan.policy_slots)) * R * K;
+    const double placed = (t + 1) * h;
+    for (int r = 0; r < R; ++r) {
+      for (int k = 0; k < K; ++k) {
+        const Index rk = r * K + k;
+        if (!(s.order.col(rk) > 0).any()) continue;
+        const double lead = 24.0 * sku(k).lead_time_days;
+        for (Index i = 0; i < s.n; ++i) {
+          const auto u =
+              rng.uniform2(s.path0 + i, static_cast<std::uint32_t>(t), Stream::delivery_delay,
+                           kPolicyDelayIndex + static_cast<std::uint32_t>(rk));
+          const double delay = sample_delay_hours(spec.procurement.supply, det, u);
+          s.slot_arrival(i, slot0 + rk) = arrival_step(placed, lead, delay, h);
+        }
+        s.slot_count.col(slot0 + rk) = s.order.col(rk);
+        s.on_order.col(rk) += s.order.col(rk);
+        s.quarter_orders.col(k) += s.order.col(rk);
+        s.acc.col(acc_gpus_bought) += s.order.col(rk);
+        const ArrayXd capex = s.order.col(rk) * sku(k).capex_usd;
+        if (at_order)
+          s.capex_r.col(r) += capex;
+        else
+          s.committed += capex;
+      }
+    }
+    ++s.reviews;
+    s.need.setZero();
+    s.steps_since_review = 0;
+  }
+
+  // Capex (deliveries and orders of this step) and cumulative money.
+  const ArrayXd capex_total = s.capex_r.rowwise().sum();
+  s.spend_cum += capex_total;
+  s.acc.col(acc_capex) += capex_total;
+  ArrayXd step_opex = ArrayXd::Zero(s.n), step_revenue = ArrayXd::Zero(s.n);
+  for (int r = 0; r < R; ++r) {
+    out.col(col.capex + r) = s.capex_r.col(r);
+    step_opex += out.col(col.opex + r);
+    step_revenue += out.col(col.revenue + r);
+  }
+  const double years = t * h / kHoursPerYear;
+  const double discount = std::pow(1.0 + spec.finance.discount_rate, -years);
+  s.acc.col(acc_npv) += (step_revenue - step_opex - capex_total) * discount;
+  out.col(col.spend_cum) = s.spend_cum;
+  out.col(col.budget_left) = spec.finance.budget_usd - s.spend_cum;
+  out.col(col.usd_jpy) = s.usdjpy;
+
+  // Per-class outputs and key-figure totals.
+  ArrayXd inference_unserved = ArrayXd::Zero(s.n), inference_demand = ArrayXd::Zero(s.n);
+  for (int c = 0; c < C; ++c) {
+    for (int r = 0; r < R; ++r) {
+      const Index cr = c * R + r;
+      out.col(col.demand + cr) = s.demand.col(cr);
+      out.col(col.served + cr) = s.served.col(cr);
+      out.col(col.spilled + cr) = s.spilled.col(cr);
+      out.col(col.unserved + cr) = s.unserved.col(cr);
+      out.col(col.backlog + cr) =
+          cls(c).kind == WorkloadKind::training ? ArrayXd(s.left.col(cr)) : ArrayXd::Zero(s.n);
+      s.acc.col(acc_fixed_count + c) += s.demand.col(cr);
+      s.acc.col(acc_fixed_count + C + c) += s.unserved.col(cr);
+      s.acc.col(acc_served) += s.served.col(cr);
+      if (cls(c).kind == WorkloadKind::inference) {
+        inference_unserved += s.unserved.col(cr);
+        inference_demand += s.demand.col(cr);
+      }
+    }
+  }
+  s.acc.col(acc_inference_ok_steps) +=
+      (inference_unserved <= 1e-9 * inference_demand + 1e-12).cast<double>();
+  for (Index rk = 0; rk < R * K; ++rk) {
+    out.col(col.installed + rk) = s.installed.col(rk);
+    out.col(col.failed + rk) = s.failed.col(rk);
+    out.col(col.stranded + rk) = s.stranded.col(rk);
+    out.col(col.on_order + rk) = s.on_order.col(rk);
+  }
+}
+
+void finish_chunk(const Plan& plan, const ChunkState& s, Eigen::Ref<ArrayXXd> out) {
+  const Layout& l = plan.layout;
+  const int C = plan.C;
+  const double budget = plan.spec->finance.budget_usd;
+  auto kf = [&](const char* name) { return out.col(l.find_key_figure(name).offset); };
+  const ArrayXd spend = s.acc.col(acc_capex) + s.acc.col(acc_opex);
+  kf("total_spend_usd") = spend;
+  kf("capex_usd") = s.acc.col(acc_capex);
+  kf("opex_usd") = s.acc.col(acc_opex);
+  kf("energy_cost_usd") = s.acc.col(acc_energy_cost);
+  kf("budget_overrun_usd") = (spend - budget).max(0.0);
+  kf("over_budget") = (spend > budget).cast<double>();
+  const Index demand0 = l.find_key_figure("demand_h100e_gpuh").offset;
+  const Index unserved0 = l.find_key_figure("unserved_fraction").offset;
+  for (int c = 0; c < C; ++c) {
+    const auto d = s.acc.col(acc_fixed_count + c);
+    const auto u = s.acc.col(acc_fixed_count + C + c);
+    out.col(demand0 + c) = d;
+    out.col(unserved0 + c) = (d > 0).select(u / d, 0.0);
+  }
+  kf("inference_service_level") = s.acc.col(acc_inference_ok_steps) / plan.T;
+  kf("mean_utilization") =
+      (s.acc.col(acc_capacity) > 0).select(s.acc.col(acc_busy) / s.acc.col(acc_capacity), 0.0);
+  kf("peak_power_over_cap_mw") = s.acc.col(acc_peak_over_cap);
+  kf("cost_per_served_h100e_gpuh_usd") =
+      (s.acc.col(acc_served) > 0)
+          .select(spend / s.acc.col(acc_served), std::numeric_limits<double>::infinity());
+  kf("energy_mwh") = s.acc.col(acc_energy);
+  kf("carbon_t") = s.acc.col(acc_carbon);
+  kf("gpus_bought") = s.acc.col(acc_gpus_bought);
+  kf("revenue_usd") = s.acc.col(acc_revenue);
+  kf("penalty_usd") = s.acc.col(acc_penalty);
+  kf("npv_usd") = s.acc.col(acc_npv);
+}
+
+}  // namespace capsim::detail

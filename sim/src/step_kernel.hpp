@@ -1,0 +1,76 @@
+// State of one chunk of paths and the vectorized step (SPEC 3.1).
+//
+// Every array has one row per path of the chunk; columns are variables:
+// r * K + k for (region, SKU) arrays, c * R + r for (class, region) arrays.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+#include "capsim/rng.hpp"
+#include "engine_plan.hpp"
+
+namespace capsim::detail {
+
+// Per-path running totals that become the key figures.
+enum Acc : int {
+  acc_capex,
+  acc_opex,
+  acc_energy_cost,
+  acc_served,
+  acc_inference_ok_steps,
+  acc_busy,
+  acc_capacity,
+  acc_peak_over_cap,
+  acc_energy,
+  acc_carbon,
+  acc_gpus_bought,
+  acc_revenue,
+  acc_penalty,
+  acc_npv,
+  acc_fixed_count,  // followed by C columns of demand and C of unserved
+};
+
+struct ChunkState {
+  std::int64_t path0 = 0;
+  Eigen::Index n = 0;
+
+  Eigen::ArrayXXd installed, failed, on_order;  // n x RK GPUs
+  Eigen::ArrayXXd order_arrival;                // n x O: step each explicit order goes live
+  Eigen::ArrayXXd slot_count, slot_arrival;     // n x (S * RK): policy orders in transit
+  Eigen::ArrayXXd backlog;                      // training backlog by age, see backlog_offset
+  std::vector<Eigen::Index> backlog_offset;     // per class: first column (R * slots columns)
+  std::vector<Eigen::ArrayXXd> growth, noise, shocks, outages, price;  // model states
+  Eigen::ArrayXXd fx;
+  Eigen::ArrayXXd need;  // n x R capacity need observed since the last review
+  int steps_since_review = 0;
+  int reviews = 0;
+  int quarter = -1;
+  Eigen::ArrayXXd quarter_orders;  // n x K policy GPUs ordered this quarter
+  Eigen::ArrayXd spend_cum;        // USD
+  Eigen::ArrayXd committed;        // capex of undelivered orders booked at delivery
+  Eigen::ArrayXXd acc;             // n x (acc_fixed_count + 2C)
+
+  // Scratch reused every step (no allocation in the loop).
+  Eigen::ArrayXXd demand, left, served, spilled, unserved;  // n x CR
+  Eigen::ArrayXXd powered, stranded, capex_r;               // n x RK, n x RK, n x R
+  Eigen::ArrayXXd cap, remaining, outage, cap_class;        // n x R, n x R, n x R, n x CR
+  Eigen::ArrayXXd order;                                    // n x RK
+  Eigen::ArrayXd tmp, tmp2, value, trend, shock, usdjpy;
+};
+
+// Sizes the state for paths [path0, path0 + n) and draws what is drawn once
+// per path (growth rates, delays of explicit orders, initial noise).
+void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Eigen::Index n,
+                ChunkState& s);
+
+// Advances the chunk by step t and writes the step's values to `out`
+// (n x layout.series_columns).
+void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s,
+                Eigen::Ref<Eigen::ArrayXXd> out);
+
+// Writes the per-path key figures (n x layout.key_figure_columns).
+void finish_chunk(const Plan& plan, const ChunkState& s, Eigen::Ref<Eigen::ArrayXXd> out);
+
+}  // namespace capsim::detail
