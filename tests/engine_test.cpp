@@ -1,0 +1,333 @@
+// Golden scenarios with values computed by hand (docs/model.md), engine-level
+// statistics with fixed seeds, and reproducibility of runs.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "capsim/engine.hpp"
+#include "capsim/io/scenario_loader.hpp"
+#include "capsim/models/builtin.hpp"
+
+using capsim::RunOptions;
+using capsim::RunResult;
+using capsim::ScenarioSpec;
+
+namespace {
+
+const capsim::models::ModelRegistries& registries() {
+  static const auto r = capsim::models::builtin_registries();
+  return r;
+}
+
+ScenarioSpec load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  return capsim::io::load_scenario_text(yaml, "golden.yaml", ".", registries(), overrides);
+}
+
+// Keeps every step's values of every path.
+class Capture : public capsim::StepSink {
+ public:
+  void on_step(int, const Eigen::Ref<const Eigen::ArrayXXd>& values) override {
+    steps.emplace_back(values);
+  }
+  std::vector<Eigen::ArrayXXd> steps;
+};
+
+struct Run {
+  ScenarioSpec spec;
+  RunResult result;
+  Capture capture;
+
+  // Value of series `name` at column `i` for path `p`, step `t`.
+  double at(const std::string& name, int t, Eigen::Index i = 0, Eigen::Index p = 0) const {
+    const auto& s = result.layout.find_series(name);
+    return capture.steps[static_cast<size_t>(t)](p, s.offset + i);
+  }
+  double key(const std::string& name, Eigen::Index i = 0, Eigen::Index p = 0) const {
+    return result.key_figures(p, result.layout.find_key_figure(name).offset + i);
+  }
+};
+
+Run simulate(const std::string& yaml, std::int64_t paths = 2, int threads = 1,
+             const std::vector<std::string>& overrides = {}) {
+  Run run;
+  run.spec = load(yaml, overrides);
+  RunOptions options;
+  options.paths = paths;
+  options.threads = threads;
+  options.sink = &run.capture;
+  run.result = capsim::run(run.spec, registries(), options);
+  return run;
+}
+
+// One region, one SKU, constant inference demand, no randomness.
+const char* kConstant = R"(
+time: {start: 2024-01-01, horizon_months: 1, step: 1d, deterministic: true}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, idle_fraction: 0.5, capex_usd: 10000, afr: 0}
+regions:
+  r1:
+    power_mw: 1.0
+    pue: 1.5
+    price_jpy_per_kwh: 15.2
+    opex_usd_per_gpu_month: 100
+    opex_usd_per_mw_month: 1000
+    carbon_g_per_kwh: 500
+    initial_fleet: {g: 500}
+finance: {usdjpy: 152}
+classes:
+  inf: {kind: inference, base_demand_h100e: 300}
+failures: {model: none}
+)";
+
+}  // namespace
+
+TEST_CASE("engine golden: constant demand on a fixed fleet", "[engine][golden]") {
+  const Run run = simulate(kConstant);
+  REQUIRE(run.result.layout.steps == 31);  // January 2024, daily steps
+  // By hand, per daily step: capacity 500 GPUs * 1 H100e * 24 h = 12,000;
+  // demand 300 * 24 = 7,200, all served; utilization 0.6; power 500 * 1 kW *
+  // (0.5 + 0.5 * 0.6) * PUE 1.5 = 600 kW; energy 14.4 MWh; price 15.2 JPY /
+  // 152 = 0.10 USD/kWh -> 1,440 USD; fixed opex (500 * 100 + 1 MW * 1,000)
+  // * 24 / 730; carbon 14.4 MWh * 500 g/kWh = 7.2 t.
+  const double fixed = (500.0 * 100.0 + 1000.0) * 24.0 / 730.0;
+  for (int t = 0; t < 31; ++t) {
+    CHECK(run.at("capacity_h100e_gpuh", t) == Approx(12000.0).epsilon(1e-12));
+    CHECK(run.at("demand_h100e_gpuh", t) == Approx(7200.0).epsilon(1e-12));
+    CHECK(run.at("served_h100e_gpuh", t) == Approx(7200.0).epsilon(1e-12));
+    CHECK(run.at("unserved_h100e_gpuh", t) == 0.0);
+    CHECK(run.at("utilization", t) == Approx(0.6).epsilon(1e-12));
+    CHECK(run.at("power_mw", t) == Approx(0.6).epsilon(1e-12));
+    CHECK(run.at("energy_mwh", t) == Approx(14.4).epsilon(1e-12));
+    CHECK(run.at("energy_cost_usd", t) == Approx(1440.0).epsilon(1e-12));
+    CHECK(run.at("opex_usd", t) == Approx(1440.0 + fixed).epsilon(1e-12));
+    CHECK(run.at("carbon_t", t) == Approx(7.2).epsilon(1e-12));
+    CHECK(run.at("spend_cum_usd", t) == Approx((t + 1) * (1440.0 + fixed)).epsilon(1e-12));
+  }
+  CHECK(run.key("total_spend_usd") == Approx(31 * (1440.0 + fixed)).epsilon(1e-12));
+  CHECK(run.key("energy_mwh") == Approx(31 * 14.4).epsilon(1e-12));
+  CHECK(run.key("carbon_t") == Approx(31 * 7.2).epsilon(1e-12));
+  CHECK(run.key("mean_utilization") == Approx(0.6).epsilon(1e-12));
+  CHECK(run.key("inference_service_level") == 1.0);
+  CHECK(run.key("unserved_fraction") == 0.0);
+  CHECK(run.key("capex_usd") == 0.0);
+  // Mean and quantiles of identical paths are the value itself.
+  const auto& cap = run.result.layout.find_series("capacity_h100e_gpuh");
+  const auto& stats =
+      run.result.series_stats[static_cast<size_t>(&cap - run.result.layout.series.data())];
+  for (int j = 0; j < 4; ++j) CHECK(stats(5, j * cap.width) == Approx(12000.0));
+}
+
+TEST_CASE("engine golden: a power cap strands the least efficient GPUs", "[engine][golden]") {
+  // SKU b (2 H100e at 1.5 kW) is powered before a (1 H100e at 1 kW). A cap of
+  // 450 kW powers all 200 b (300 kW) and floor(150 / 1) = 150 of the 200 a:
+  // 50 stranded. Capacity (200 * 2 + 150) * 24 = 13,200 of a demand of
+  // 600 * 24 = 14,400: 1,200 unserved. At full load the power is the cap
+  // times PUE: 0.45 * 1.5 = 0.675 MW. Wanted 200 * 1.5 + 200 * 1 = 500 kW:
+  // 0.05 MW over the cap.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 1, step: 1d}
+skus:
+  a: {perf_h100e: 1, power_kw: 1.0, idle_fraction: 0.5, capex_usd: 10000, afr: 0}
+  b: {perf_h100e: 2, power_kw: 1.5, idle_fraction: 0.5, capex_usd: 20000, afr: 0}
+regions:
+  r1: {power_mw: 0.45, pue: 1.5, price_usd_per_kwh: 0.1, initial_fleet: {a: 200, b: 200}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 600}
+failures: {model: none}
+)";
+  const Run run = simulate(yaml);
+  // Columns of (sku, region) series: k * R + r.
+  for (int t : {0, 15, 30}) {
+    CHECK(run.at("gpus_stranded", t, 0) == 50.0);
+    CHECK(run.at("gpus_stranded", t, 1) == 0.0);
+    CHECK(run.at("gpus_installed", t, 0) == 200.0);
+    CHECK(run.at("capacity_h100e_gpuh", t) == Approx(13200.0).epsilon(1e-12));
+    CHECK(run.at("served_h100e_gpuh", t) == Approx(13200.0).epsilon(1e-12));
+    CHECK(run.at("unserved_h100e_gpuh", t) == Approx(1200.0).epsilon(1e-12));
+    CHECK(run.at("utilization", t) == Approx(1.0).epsilon(1e-12));
+    CHECK(run.at("power_mw", t) == Approx(0.675).epsilon(1e-12));
+  }
+  CHECK(run.key("peak_power_over_cap_mw") == Approx(0.05).epsilon(1e-9));
+  CHECK(run.key("unserved_fraction") == Approx(1200.0 / 14400.0).epsilon(1e-12));
+  CHECK(run.key("inference_service_level") == 0.0);
+}
+
+TEST_CASE("engine golden: a training backlog is partly abandoned after max_wait",
+          "[engine][golden]") {
+  // 100 GPUs serve 2,400 H100e-GPU-hours a day; 3,600 arrive every day;
+  // work may wait 2 days (served on its arrival day or the two after it),
+  // oldest first. By hand (backlog at the end of each day, abandoned work):
+  //   day 0: serve 2,400 of day 0              backlog 1,200
+  //   day 1: 1,200 (d0) + 1,200 (d1)            backlog 2,400 (d1)
+  //   day 2: 2,400 (d1)                         backlog 3,600 (d2)
+  //   day 3: 2,400 (d2)                         backlog 1,200 + 3,600 = 4,800
+  //   day 4: 1,200 (d2) + 1,200 (d3)            backlog 2,400 + 3,600 = 6,000
+  //   day 5: 2,400 (d3)                         backlog 7,200
+  //   day 6: 2,400 of d4's 3,600, 1,200 of d4 abandoned; backlog 7,200
+  // and from day 6 on the same every day.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 1, step: 1d}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0}
+regions:
+  r1: {power_mw: 10, price_usd_per_kwh: 0.1, initial_fleet: {g: 100}}
+classes:
+  train: {kind: training, base_demand_h100e: 150, max_wait_days: 2}
+failures: {model: none}
+)";
+  const Run run = simulate(yaml);
+  const std::vector<double> backlog = {1200, 2400, 3600, 4800, 6000, 7200, 7200, 7200};
+  const std::vector<double> abandoned = {0, 0, 0, 0, 0, 0, 1200, 1200};
+  for (int t = 0; t < 8; ++t) {
+    INFO("day " << t);
+    CHECK(run.at("served_h100e_gpuh", t) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("backlog_h100e_gpuh", t) == Approx(backlog[static_cast<size_t>(t)]));
+    CHECK(run.at("unserved_h100e_gpuh", t) == Approx(abandoned[static_cast<size_t>(t)]));
+  }
+  CHECK(run.at("unserved_h100e_gpuh", 30) == Approx(1200.0));
+  // 31 days: 31 * 3,600 demand, 25 * 1,200 abandoned.
+  CHECK(run.key("unserved_fraction") == Approx(25 * 1200.0 / (31 * 3600.0)).epsilon(1e-12));
+}
+
+TEST_CASE("engine golden: an explicit order arrives after its lead time", "[engine][golden]") {
+  // Ordered on 5 January (step 4) with a 10-day lead time: live from
+  // hour 4 * 24 + 240 = 336, i.e. step 14. Capex at delivery: 100 * 10,000.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 1, step: 1d}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0, lead_time_days: 10}
+regions:
+  r1: {power_mw: 10, price_usd_per_kwh: 0, initial_fleet: {g: 10}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 0}
+procurement:
+  orders: [{date: 2024-01-05, region: r1, sku: g, count: 100}]
+failures: {model: none}
+)";
+  for (const char* timing : {"at_delivery", "at_order"}) {
+    const Run run = simulate(yaml, 2, 1, {std::string("finance.capex_timing=") + timing});
+    const int booked = std::string(timing) == "at_order" ? 4 : 14;
+    for (int t = 0; t < 31; ++t) {
+      INFO(timing << " step " << t);
+      CHECK(run.at("gpus_on_order", t) == (t >= 4 && t < 14 ? 100.0 : 0.0));
+      CHECK(run.at("gpus_installed", t) == (t >= 14 ? 110.0 : 10.0));
+      CHECK(run.at("capex_usd", t) == (t == booked ? 1e6 : 0.0));
+    }
+    CHECK(run.key("gpus_bought") == 100.0);
+    CHECK(run.key("capex_usd") == 1e6);
+  }
+}
+
+TEST_CASE("engine statistics: the failed fraction settles at its AFR/repair equilibrium",
+          "[engine][statistics]") {
+  // Failures are drawn from working GPUs with p = 1 - exp(-afr h / 8760) and
+  // repairs from failed ones with q = 1 - exp(-h / (24 repair_days)); the
+  // expected flows balance when F / N = p / (p + q).
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 12, step: 1d, seed: 11}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0.5, repair_days: 10}
+regions:
+  r1: {power_mw: 100, price_usd_per_kwh: 0.1, initial_fleet: {g: 10000}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 100}
+failures: {model: binomial}
+)";
+  const Run run = simulate(yaml, 200, 2);
+  const double p = 1 - std::exp(-0.5 * 24 / 8760.0);
+  const double q = 1 - std::exp(-24 / (24 * 10.0));
+  const double expected = 10000 * p / (p + q);  // about 142 GPUs
+  double sum = 0;
+  int count = 0;
+  for (int t = 180; t < run.result.layout.steps; ++t)
+    for (Eigen::Index path = 0; path < 200; ++path, ++count)
+      sum += run.at("gpus_failed", t, 0, path);
+  // Paths are independent; within a path the count decorrelates in ~10 days.
+  // Standard error about 12 / sqrt(200 * 18) = 0.2 GPU: 1% is > 5 sigma.
+  CHECK(sum / count == Approx(expected).epsilon(0.01));
+}
+
+TEST_CASE("engine statistics: outage time matches rate times duration", "[engine][statistics]") {
+  // 4 outages a year of 5 days on average: in steady state the region is out
+  // a share rate * duration / (1 + rate * duration) of the time.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 24, step: 1d, seed: 5}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0}
+regions:
+  r1:
+    power_mw: 10
+    price_usd_per_kwh: 0.1
+    initial_fleet: {g: 100}
+    outages: {model: poisson, events_per_year: 4, mean_days: 5, fraction: 1}
+classes:
+  inf: {kind: inference, base_demand_h100e: 10}
+failures: {model: none}
+)";
+  const Run run = simulate(yaml, 2000, 2);
+  double out_days = 0;
+  for (int t = 0; t < run.result.layout.steps; ++t)
+    for (Eigen::Index path = 0; path < 2000; ++path)
+      out_days += run.at("outage_fraction", t, 0, path);
+  const double share = out_days / (2000.0 * run.result.layout.steps);
+  const double rd = 4.0 / 365.0 * 5.0;
+  // About 16,000 outages in all: relative standard error ~ 1.5%; 8% allows
+  // for the start-up transient and the daily discretization.
+  CHECK(share == Approx(rd / (1 + rd)).epsilon(0.08));
+}
+
+TEST_CASE("engine statistics: demand noise leaves mean demand unchanged", "[engine][statistics]") {
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 3, step: 1d, seed: 3}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0}
+regions:
+  r1: {power_mw: 10, price_usd_per_kwh: 0.1, initial_fleet: {g: 100}}
+classes:
+  inf:
+    kind: inference
+    base_demand_h100e: 50
+    noise: {model: log_ar1, sigma: 0.3, phi: 0.9}
+failures: {model: none}
+)";
+  const Run run = simulate(yaml, 4000, 2);
+  double sum = 0;
+  const int T = run.result.layout.steps;
+  for (int t = 0; t < T; ++t)
+    for (Eigen::Index path = 0; path < 4000; ++path) sum += run.at("demand_h100e_gpuh", t, 0, path);
+  // Per path the mean over 91 days has sd ~ 0.3 * sqrt(19 / 91) ~ 0.14
+  // (correlation time (1 + 0.9) / (1 - 0.9) days); over 4,000 paths 0.0022:
+  // 1.5% is about 7 sigma.
+  CHECK(sum / (4000.0 * T) == Approx(50.0 * 24.0).epsilon(0.015));
+}
+
+TEST_CASE("engine reproducibility: threads, chunks and path counts do not change a path",
+          "[engine][reproducibility]") {
+  const std::string baseline = std::string(CAPSIM_SOURCE_DIR) + "/scenarios/msft-japan-2024.yaml";
+  const ScenarioSpec spec =
+      capsim::io::load_scenario(baseline, registries(), {"time.horizon_months=6"});
+  auto run_with = [&](std::int64_t paths, int threads, Eigen::Index chunk) {
+    Capture capture;
+    RunOptions options;
+    options.paths = paths;
+    options.threads = threads;
+    options.chunk_paths = chunk;
+    options.sink = &capture;
+    RunResult result = capsim::run(spec, registries(), options);
+    return std::pair{std::move(capture.steps), std::move(result)};
+  };
+  const auto [one, r1] = run_with(100, 1, 256);
+  const auto [two, r2] = run_with(100, 2, 7);
+  const auto [many, r4] = run_with(400, 2, 64);
+  REQUIRE(one.size() == two.size());
+  for (size_t t = 0; t < one.size(); ++t) {
+    INFO("step " << t);
+    REQUIRE((one[t] == two[t]).all());
+    REQUIRE((one[t] == many[t].topRows(100)).all());
+  }
+  CHECK((r1.key_figures == r2.key_figures).all());
+  CHECK((r1.key_figures == r4.key_figures.topRows(100)).all());
+  for (size_t s = 0; s < r1.series_stats.size(); ++s)
+    CHECK((r1.series_stats[s] == r2.series_stats[s]).all());
+}
