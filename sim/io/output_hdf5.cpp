@@ -1,0 +1,564 @@
+// The HDF5 writer (the only HDF5 user). The layout it writes is documented in
+// docs/output.md; a change to it changes kFormatVersion.
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "capsim/error.hpp"
+#include "capsim/io/output.hpp"
+
+namespace capsim::io {
+
+namespace {
+
+// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
+  ~Handle() { reset(); }
+  Handle(Handle&& other) noexcept
+      : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      close_ = other.close_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+  // Closes now; returns the close status (negative on failure).
+  herr_t reset() {
+    herr_t status = 0;
+    if (id_ >= 0) status = close_(id_);
+    id_ = H5I_INVALID_HID;
+    return status;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer close_ = nullptr;
+};
+
+// The innermost message on HDF5's error stack, which names the actual cause
+// (the outer ones only repeat which API call failed). Clears the stack.
+std::string hdf5_error_detail() {
+  std::string detail;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
+        if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
+        return 0;
+      },
+      &detail);
+  H5Eclear2(H5E_DEFAULT);
+  return detail;
+}
+
+const char* dim_name(Dim d) {
+  switch (d) {
+    case Dim::region:
+      return "region";
+    case Dim::sku:
+      return "sku";
+    case Dim::klass:
+      return "class";
+  }
+  return "?";
+}
+
+// Comma-separated dimension names, e.g. "step,class,region"; `leading` names
+// the dimensions before the series' own ("" for none).
+std::string dims_text(std::string leading, const std::vector<Dim>& dims) {
+  std::string text = std::move(leading);
+  for (Dim d : dims) {
+    if (!text.empty()) text += ',';
+    text += dim_name(d);
+  }
+  return text;
+}
+
+std::string format_date(Date date) {
+  const std::chrono::year_month_day ymd(date);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+// "YYYY-MM-DDTHH:MM" of the start of step t.
+std::string format_step_start(Date start, double step_hours, int t) {
+  const auto minutes =
+      std::chrono::minutes(std::llround(static_cast<double>(t) * step_hours * 60.0));
+  const std::chrono::sys_time<std::chrono::minutes> when = start + minutes;
+  const auto day = std::chrono::floor<std::chrono::days>(when);
+  const std::chrono::hh_mm_ss<std::chrono::minutes> clock(when - day);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%sT%02d:%02d", format_date(day).c_str(),
+                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()));
+  return buf;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+// HDF5 calls on one output file; every failure becomes a RuntimeError that
+// names the file the user asked for (not the temporary one).
+class Writer {
+ public:
+  explicit Writer(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    const std::string detail = hdf5_error_detail();
+    throw RuntimeError("cannot write output file " + path_ + ": " + what +
+                       (detail.empty() ? "" : " (" + detail + ")"));
+  }
+  hid_t check(hid_t id, const std::string& what) const {
+    if (id < 0) fail(what);
+    return id;
+  }
+  void check_status(herr_t status, const std::string& what) const {
+    if (status < 0) fail(what);
+  }
+
+  Handle group(hid_t parent, const std::string& name) const {
+    return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "create group " + name),
+            H5Gclose};
+  }
+
+  Handle string_type() const {
+    Handle type(check(H5Tcopy(H5T_C_S1), "create string type"), H5Tclose);
+    check_status(H5Tset_size(type.get(), H5T_VARIABLE), "size string type");
+    check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "set string encoding");
+    return type;
+  }
+
+  Handle simple_space(const std::vector<hsize_t>& dims) const {
+    return {check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                  "create dataspace"),
+            H5Sclose};
+  }
+
+  void attr_string(hid_t object, const std::string& name, const std::string& value) const {
+    const Handle type = string_type();
+    const Handle space(check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
+    const Handle attr(
+        check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute " + name),
+        H5Aclose);
+    const char* text = value.c_str();
+    check_status(H5Awrite(attr.get(), type.get(), &text), "write attribute " + name);
+  }
+
+  // A scalar attribute stored as `file_type`, given in memory as `memory_type`.
+  void attr_scalar(hid_t object, const std::string& name, hid_t file_type, hid_t memory_type,
+                   const void* value) const {
+    const Handle space(check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
+    const Handle attr(
+        check(H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute " + name),
+        H5Aclose);
+    check_status(H5Awrite(attr.get(), memory_type, value), "write attribute " + name);
+  }
+  void attr_double(hid_t object, const std::string& name, double value) const {
+    attr_scalar(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+  }
+
+  void strings(hid_t parent, const std::string& name,
+               const std::vector<std::string>& values) const {
+    const Handle type = string_type();
+    const Handle space = simple_space({values.size()});
+    const Handle set(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                      H5P_DEFAULT, H5P_DEFAULT),
+                           "create dataset " + name),
+                     H5Dclose);
+    if (values.empty()) return;
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const auto& v : values) pointers.push_back(v.c_str());
+    check_status(H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+                 "write dataset " + name);
+  }
+
+  // Chunked, shuffled and deflated: for per-path data, which can be large.
+  Handle compressed_layout(const std::vector<hsize_t>& chunk) const {
+    Handle plist(check(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
+    check_status(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()),
+                 "set chunking");
+    check_status(H5Pset_shuffle(plist.get()), "set shuffle filter");
+    check_status(H5Pset_deflate(plist.get(), 4), "set deflate filter");
+    return plist;
+  }
+
+  Handle double_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                        hid_t create_plist = H5P_DEFAULT) const {
+    const Handle space = simple_space(dims);
+    return {check(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
+                             create_plist, H5P_DEFAULT),
+                  "create dataset " + name),
+            H5Dclose};
+  }
+
+  // Writes a whole dataset from row-major `data`.
+  Handle doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                 const double* data, hid_t create_plist = H5P_DEFAULT) const {
+    Handle set = double_dataset(parent, name, dims, create_plist);
+    hsize_t count = 1;
+    for (hsize_t d : dims) count *= d;
+    if (count > 0)
+      check_status(H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+                   "write dataset " + name);
+    return set;
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::vector<hsize_t> dim_sizes(const Layout& layout, const std::vector<Dim>& dims) {
+  std::vector<hsize_t> sizes;
+  for (Dim d : dims) sizes.push_back(static_cast<hsize_t>(layout.dim_size(d)));
+  return sizes;
+}
+
+// Rows of a per-path chunk: chunks of at most 64 Ki doubles (512 KiB) keep
+// deflate effective and fit HDF5's default 1 MiB chunk cache.
+hsize_t chunk_rows(std::int64_t paths, Eigen::Index width) {
+  const auto target = std::max<Eigen::Index>(1, 65536 / std::max<Eigen::Index>(width, 1));
+  return static_cast<hsize_t>(std::max<std::int64_t>(1, std::min<std::int64_t>(paths, target)));
+}
+
+// Copies columns [offset, offset + width) of `values` into `out` in row-major
+// order (HDF5's), i.e. out[row * width + i] = values(row, offset + i).
+void to_row_major(const Eigen::Ref<const Eigen::ArrayXXd>& values, Eigen::Index offset,
+                  Eigen::Index width, std::vector<double>& out) {
+  const Eigen::Index rows = values.rows();
+  out.resize(static_cast<std::size_t>(rows * width));
+  Eigen::Map<Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> dest(
+      out.data(), rows, width);
+  dest = values.middleCols(offset, width);
+}
+
+// Removes the temporary file unless released; declared before the HDF5
+// handles so that it runs after they are closed.
+class TempFileGuard {
+ public:
+  TempFileGuard() = default;
+  TempFileGuard(const TempFileGuard&) = delete;
+  TempFileGuard& operator=(const TempFileGuard&) = delete;
+  ~TempFileGuard() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  void arm(const std::string& path) { path_ = path; }
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+// Writes /paths/series/<name> ([steps, paths, dims...]) one step at a time.
+class PathSink final : public StepSink {
+ public:
+  PathSink(const Writer& writer, hid_t file, const Layout& layout, std::int64_t paths)
+      : writer_(writer), layout_(layout), paths_(paths) {
+    const Handle group_paths = writer_.group(file, "paths");
+    const Handle group_series = writer_.group(group_paths.get(), "series");
+    for (const auto& s : layout_.series) {
+      Series out;
+      std::vector<hsize_t> dims = {static_cast<hsize_t>(layout_.steps),
+                                   static_cast<hsize_t>(paths_)};
+      for (hsize_t d : dim_sizes(layout_, s.dims)) dims.push_back(d);
+      std::vector<hsize_t> chunk = dims;
+      chunk[0] = 1;
+      chunk[1] = chunk_rows(paths_, s.width);
+      const bool can_chunk =
+          std::all_of(chunk.begin(), chunk.end(), [](hsize_t c) { return c > 0; });
+      const Handle plist = can_chunk ? writer_.compressed_layout(chunk) : Handle();
+      out.dataset = writer_.double_dataset(group_series.get(), s.name, dims,
+                                           can_chunk ? plist.get() : H5P_DEFAULT);
+      writer_.attr_string(out.dataset.get(), "unit", s.unit);
+      writer_.attr_string(out.dataset.get(), "description", s.description);
+      writer_.attr_string(out.dataset.get(), "dims", dims_text("step,path", s.dims));
+      out.file_space =
+          Handle(writer_.check(H5Dget_space(out.dataset.get()), "get dataspace"), H5Sclose);
+      out.count = dims;
+      out.count[0] = 1;
+      out.memory_space = writer_.simple_space(out.count);
+      series_.push_back(std::move(out));
+    }
+  }
+
+  void on_step(int t, const Eigen::Ref<const Eigen::ArrayXXd>& values) override {
+    if (closed_) throw std::logic_error("Hdf5Output: step sink used after commit");
+    if (t < 0 || t >= layout_.steps || values.rows() != paths_ ||
+        values.cols() != layout_.series_columns)
+      throw std::invalid_argument("Hdf5Output: step values do not match the layout");
+    for (std::size_t i = 0; i < series_.size(); ++i) {
+      const SeriesInfo& info = layout_.series[i];
+      Series& s = series_[i];
+      if (s.count[1] == 0 || info.width == 0) continue;
+      to_row_major(values, info.offset, info.width, buffer_);
+      std::vector<hsize_t> start(s.count.size(), 0);
+      start[0] = static_cast<hsize_t>(t);
+      writer_.check_status(H5Sselect_hyperslab(s.file_space.get(), H5S_SELECT_SET, start.data(),
+                                               nullptr, s.count.data(), nullptr),
+                           "select step of " + info.name);
+      writer_.check_status(H5Dwrite(s.dataset.get(), H5T_NATIVE_DOUBLE, s.memory_space.get(),
+                                    s.file_space.get(), H5P_DEFAULT, buffer_.data()),
+                           "write step " + std::to_string(t) + " of paths/series/" + info.name);
+    }
+  }
+
+  // Closes the datasets; returns false if any close failed.
+  bool close() {
+    closed_ = true;
+    bool ok = true;
+    for (auto& s : series_) {
+      ok = s.memory_space.reset() >= 0 && ok;
+      ok = s.file_space.reset() >= 0 && ok;
+      ok = s.dataset.reset() >= 0 && ok;
+    }
+    return ok;
+  }
+
+ private:
+  struct Series {
+    Handle dataset, file_space, memory_space;
+    std::vector<hsize_t> count;  // one step's block: [1, paths, dims...]
+  };
+  const Writer& writer_;
+  const Layout& layout_;
+  std::int64_t paths_;
+  std::vector<Series> series_;
+  std::vector<double> buffer_;  // one series' step, row-major
+  bool closed_ = false;
+};
+
+}  // namespace
+
+struct Hdf5Output::Impl {
+  Impl(const std::string& final_path, const Layout& run_layout, std::int64_t path_count,
+       bool save_paths)
+      : writer(final_path),
+        temp_path(final_path + ".tmp-" + std::to_string(static_cast<long long>(getpid()))),
+        layout(run_layout),
+        paths(path_count) {
+    // HDF5 prints its whole error stack to stderr by default; capsim reports
+    // failures itself as one RuntimeError (hdf5_error_detail keeps the cause).
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+
+    const Handle access(writer.check(H5Pcreate(H5P_FILE_ACCESS), "create property list"), H5Pclose);
+    // Closing the file closes anything still open in it, so the rename in
+    // commit() never races a lingering handle.
+    writer.check_status(H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG), "set close degree");
+    errno = 0;
+    const hid_t id = H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+    if (id < 0) {
+      const int error = errno;
+      std::string detail = error != 0 ? std::strerror(error) : hdf5_error_detail();
+      H5Eclear2(H5E_DEFAULT);
+      throw RuntimeError("cannot create output file " + final_path + " (temporary file " +
+                         temp_path + "): " + detail);
+    }
+    guard.arm(temp_path);
+    file = Handle(id, H5Fclose);
+    if (save_paths) sink = std::make_unique<PathSink>(writer, file.get(), layout, paths);
+  }
+
+  void write_root_attributes(const ScenarioSpec& spec, const RunResult& result) const;
+  void write_labels() const;
+  void write_series(const RunResult& result) const;
+  void write_key_figures(const RunResult& result) const;
+  void finish();
+
+  Writer writer;
+  std::string temp_path;
+  TempFileGuard guard;  // before the handles: destroyed after them
+  Layout layout;
+  std::int64_t paths;
+  Handle file;
+  std::unique_ptr<PathSink> sink;
+  bool committed = false;
+};
+
+void Hdf5Output::Impl::write_root_attributes(const ScenarioSpec& spec,
+                                             const RunResult& result) const {
+  const hid_t root = file.get();
+  const int format_version = kFormatVersion;
+  writer.attr_scalar(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &format_version);
+  writer.attr_string(root, "capsim_version", CAPSIM_VERSION);
+  writer.attr_string(root, "scenario_name", spec.name);
+  writer.attr_string(root, "scenario_yaml", spec.resolved_yaml);
+  const std::uint64_t seed = result.seed;
+  writer.attr_scalar(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed);
+  const std::int64_t path_count = result.paths;
+  writer.attr_scalar(root, "paths", H5T_STD_I64LE, H5T_NATIVE_INT64, &path_count);
+  writer.attr_double(root, "step_hours", layout.step_hours);
+  writer.attr_string(root, "start_date", format_date(layout.start));
+  const int steps = layout.steps;
+  writer.attr_scalar(root, "steps", H5T_STD_I32LE, H5T_NATIVE_INT, &steps);
+  writer.attr_string(root, "created", utc_now_iso8601());
+}
+
+void Hdf5Output::Impl::write_labels() const {
+  const Handle labels = writer.group(file.get(), "labels");
+  writer.strings(labels.get(), "regions", layout.regions);
+  writer.strings(labels.get(), "skus", layout.skus);
+  writer.strings(labels.get(), "classes", layout.classes);
+  std::vector<std::string> starts;
+  std::vector<double> hours;
+  starts.reserve(static_cast<std::size_t>(layout.steps));
+  hours.reserve(static_cast<std::size_t>(layout.steps));
+  for (int t = 0; t < layout.steps; ++t) {
+    starts.push_back(format_step_start(layout.start, layout.step_hours, t));
+    hours.push_back(static_cast<double>(t) * layout.step_hours);
+  }
+  writer.strings(labels.get(), "step_start", starts);
+  writer.doubles(labels.get(), "step_hours_since_start", {hours.size()}, hours.data());
+}
+
+void Hdf5Output::Impl::write_series(const RunResult& result) const {
+  const Handle series = writer.group(file.get(), "series");
+  std::vector<double> buffer;
+  for (std::size_t s = 0; s < layout.series.size(); ++s) {
+    const SeriesInfo& info = layout.series[s];
+    const Handle group = writer.group(series.get(), info.name);
+    writer.attr_string(group.get(), "unit", info.unit);
+    writer.attr_string(group.get(), "description", info.description);
+    writer.attr_string(group.get(), "dims", dims_text("step", info.dims));
+    std::vector<hsize_t> dims = {static_cast<hsize_t>(layout.steps)};
+    for (hsize_t d : dim_sizes(layout, info.dims)) dims.push_back(d);
+    for (std::size_t j = 0; j < kStatNames.size(); ++j) {
+      to_row_major(result.series_stats[s], static_cast<Eigen::Index>(j) * info.width, info.width,
+                   buffer);
+      writer.doubles(group.get(), kStatNames[j], dims, buffer.data());
+    }
+  }
+}
+
+void Hdf5Output::Impl::write_key_figures(const RunResult& result) const {
+  const Handle figures = writer.group(file.get(), "key_figures");
+  writer.attr_double(figures.get(), "prob_over_budget", result.prob_over_budget);
+  std::vector<double> buffer;
+  for (const KeyFigureInfo& info : layout.key_figures) {
+    const Handle group = writer.group(figures.get(), info.name);
+    writer.attr_string(group.get(), "unit", info.unit);
+    writer.attr_string(group.get(), "description", info.description);
+    writer.attr_string(group.get(), "dims", dims_text("", info.dims));
+    std::vector<hsize_t> dims = dim_sizes(layout, info.dims);
+    if (dims.empty()) dims.push_back(1);
+    for (std::size_t j = 0; j < kStatNames.size(); ++j) {
+      buffer.resize(static_cast<std::size_t>(info.width));
+      for (Eigen::Index i = 0; i < info.width; ++i)
+        buffer[static_cast<std::size_t>(i)] =
+            result.key_figure_stats(static_cast<Eigen::Index>(j), info.offset + i);
+      writer.doubles(group.get(), kStatNames[j], dims, buffer.data());
+    }
+  }
+
+  const Handle paths_group =
+      sink ? Handle(writer.check(H5Gopen2(file.get(), "paths", H5P_DEFAULT), "open group paths"),
+                    H5Gclose)
+           : writer.group(file.get(), "paths");
+  const Handle per_path = writer.group(paths_group.get(), "key_figures");
+  for (const KeyFigureInfo& info : layout.key_figures) {
+    std::vector<hsize_t> dims = {static_cast<hsize_t>(paths)};
+    for (hsize_t d : dim_sizes(layout, info.dims)) dims.push_back(d);
+    to_row_major(result.key_figures, info.offset, info.width, buffer);
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = chunk_rows(paths, info.width);
+    const bool can_chunk = std::all_of(chunk.begin(), chunk.end(), [](hsize_t c) { return c > 0; });
+    const Handle plist = can_chunk ? writer.compressed_layout(chunk) : Handle();
+    const Handle set = writer.doubles(per_path.get(), info.name, dims, buffer.data(),
+                                      can_chunk ? plist.get() : H5P_DEFAULT);
+    writer.attr_string(set.get(), "unit", info.unit);
+    writer.attr_string(set.get(), "dims", dims_text("path", info.dims));
+  }
+}
+
+void Hdf5Output::Impl::finish() {
+  if (sink && !sink->close()) writer.fail("close the per-path series");
+  writer.check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush");
+  writer.check_status(file.reset(), "close");
+
+  // Make the data durable before the rename publishes it, so a crash never
+  // leaves a complete-looking name over incomplete contents.
+  const int fd = ::open(temp_path.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw RuntimeError("cannot write output file " + writer.path() + ": sync " + temp_path + ": " +
+                       std::strerror(error));
+  }
+  ::close(fd);
+  if (std::rename(temp_path.c_str(), writer.path().c_str()) != 0) {
+    const int error = errno;
+    throw RuntimeError("cannot write output file " + writer.path() + ": rename from " + temp_path +
+                       ": " + std::strerror(error));
+  }
+  guard.release();
+  committed = true;
+}
+
+Hdf5Output::Hdf5Output(const std::string& path, const Layout& layout, std::int64_t paths,
+                       bool save_paths)
+    : impl_(std::make_unique<Impl>(path, layout, paths, save_paths)) {}
+
+Hdf5Output::~Hdf5Output() = default;
+
+StepSink* Hdf5Output::sink() {
+  return impl_->sink.get();
+}
+
+void Hdf5Output::commit(const ScenarioSpec& spec, const RunResult& result) {
+  Impl& impl = *impl_;
+  if (impl.committed) throw std::logic_error("Hdf5Output: commit called twice");
+  const Layout& layout = impl.layout;
+  bool shapes_match = result.paths == impl.paths && result.layout.steps == layout.steps &&
+                      result.layout.series_columns == layout.series_columns &&
+                      result.layout.key_figure_columns == layout.key_figure_columns &&
+                      result.series_stats.size() == layout.series.size() &&
+                      result.key_figures.rows() == impl.paths &&
+                      result.key_figures.cols() == layout.key_figure_columns &&
+                      result.key_figure_stats.cols() == layout.key_figure_columns;
+  for (std::size_t s = 0; shapes_match && s < layout.series.size(); ++s)
+    shapes_match = result.series_stats[s].rows() == layout.steps &&
+                   result.series_stats[s].cols() == 4 * layout.series[s].width;
+  if (!shapes_match)
+    throw std::invalid_argument("Hdf5Output::commit: result does not match the output's layout");
+
+  impl.write_root_attributes(spec, result);
+  impl.write_labels();
+  impl.write_series(result);
+  impl.write_key_figures(result);
+  impl.finish();
+}
+
+}  // namespace capsim::io
