@@ -72,7 +72,7 @@ TEST_CASE("cli: --version and --help", "[cli]") {
 TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   const fs::path h5 = scratch("run.h5"), csv = scratch("kf.csv"), json = scratch("kf.json");
   const Result r = capsim("run " + source("scenarios/msft-japan-2024.yaml") +
-                          " --paths 50 --threads 2 --quiet --set time.horizon_months=3 -o " +
+                          " --paths 50 --threads 2 --quiet --set time.horizon_months=7 -o " +
                           h5.string() + " --csv " + csv.string() + " --json " + json.string());
   INFO(r.err);
   REQUIRE(r.code == 0);

@@ -272,9 +272,9 @@ failures: {model: none}
       out_days += run.at("outage_fraction", t, 0, path);
   const double share = out_days / (2000.0 * run.result.layout.steps);
   const double rd = 4.0 / 365.0 * 5.0;
-  // About 16,000 outages in all: relative standard error ~ 1.5%; 8% allows
-  // for the start-up transient and the daily discretization.
-  CHECK(share == Approx(rd / (1 + rd)).epsilon(0.08));
+  // About 16,000 outages in all: relative standard error ~ 1.4%; the daily
+  // chain's own steady state is 0.5% below the continuous-time value.
+  CHECK(share == Approx(rd / (1 + rd)).epsilon(0.05));
 }
 
 TEST_CASE("engine statistics: demand noise leaves mean demand unchanged", "[engine][statistics]") {
@@ -306,7 +306,7 @@ TEST_CASE("engine reproducibility: threads, chunks and path counts do not change
           "[engine][reproducibility]") {
   const std::string baseline = std::string(CAPSIM_SOURCE_DIR) + "/scenarios/msft-japan-2024.yaml";
   const ScenarioSpec spec =
-      capsim::io::load_scenario(baseline, registries(), {"time.horizon_months=6"});
+      capsim::io::load_scenario(baseline, registries(), {"time.horizon_months=7"});
   auto run_with = [&](std::int64_t paths, int threads, Eigen::Index chunk) {
     Capture capture;
     RunOptions options;

@@ -351,46 +351,50 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     }
   }
   // Training: FIFO over age buckets. Bucket of age a for (c, r) sits at
-  // column offset + r * W1 + (t - a) mod W1, W1 = max_wait steps + 1.
-  for (int c : plan.class_order) {
+  // column offset + r * W1 + (t - a) mod W1, W1 = max_wait steps + 1. All
+  // classes are served locally first, then spill, as for inference.
+  auto bucket = [&](int c, int r, int age) {
+    const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
+    return s.backlog_offset[static_cast<size_t>(c)] + r * W1 + ((t - age) % W1 + W1) % W1;
+  };
+  // Marks what left the home region's waiting work as served, oldest first.
+  auto take_oldest = [&](int c, int r, ArrayXd taken) {
+    s.served.col(c * R + r) += taken;
+    for (int a = plan.backlog_slots[static_cast<size_t>(c)] - 1; a >= 0 && (taken > 0).any();
+         --a) {
+      auto b = s.backlog.col(bucket(c, r, a));
+      const ArrayXd from = taken.min(b);
+      b -= from;
+      taken -= from;
+    }
+  };
+  for (int c : plan.class_order) {  // training, local
     if (cls(c).kind != WorkloadKind::training) continue;
     const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
-    const Index base_col = s.backlog_offset[static_cast<size_t>(c)];
-    auto bucket = [&](int r, int age) { return base_col + r * W1 + ((t - age) % W1 + W1) % W1; };
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
-      s.backlog.col(bucket(r, 0)) = s.demand.col(cr);  // the oldest bucket was emptied last step
+      s.backlog.col(bucket(c, r, 0)) = s.demand.col(cr);  // emptied when it was the oldest
       s.left.col(cr).setZero();
-      for (int a = 0; a < W1; ++a) s.left.col(cr) += s.backlog.col(bucket(r, a));
+      for (int a = 0; a < W1; ++a) s.left.col(cr) += s.backlog.col(bucket(c, r, a));
       s.spilled.col(cr) = s.left.col(cr);  // all work waiting: the base of the spill limits
+      const ArrayXd before = s.left.col(cr);
+      cost_of(c, r, cost);
+      ArrayXd room = s.remaining.col(r);
+      serve(s.left.col(cr), room, cost, got);
+      s.remaining.col(r) = room;
+      take_oldest(c, r, before - s.left.col(cr));
     }
-    for (int pass = 0; pass < 2; ++pass) {  // 0: local, 1: spill
-      for (int r = 0; r < R; ++r) {
-        const Index cr = c * R + r;
-        ArrayXd before = s.left.col(cr);
-        if (pass == 0) {
-          cost_of(c, r, cost);
-          ArrayXd room = s.remaining.col(r);
-          serve(s.left.col(cr), room, cost, got);
-          s.remaining.col(r) = room;
-        } else {
-          const ArrayXd waiting = s.spilled.col(cr);
-          s.spilled.col(cr) = spill(c, r, s.left.col(cr), waiting);
-        }
-        // Take what was served from the oldest buckets first.
-        ArrayXd taken = before - s.left.col(cr);
-        s.served.col(cr) += taken;
-        for (int a = W1 - 1; a >= 0 && (taken > 0).any(); --a) {
-          auto b = s.backlog.col(bucket(r, a));
-          ArrayXd from = taken.min(b);
-          b -= from;
-          taken -= from;
-        }
-      }
-    }
+  }
+  for (int c : plan.class_order) {  // training, spill; then abandon the oldest
+    if (cls(c).kind != WorkloadKind::training) continue;
+    const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
-      auto oldest = s.backlog.col(bucket(r, W1 - 1));
+      const ArrayXd waiting = s.spilled.col(cr);
+      const ArrayXd before = s.left.col(cr);
+      s.spilled.col(cr) = spill(c, r, s.left.col(cr), waiting);
+      take_oldest(c, r, before - s.left.col(cr));
+      auto oldest = s.backlog.col(bucket(c, r, W1 - 1));
       s.unserved.col(cr) = oldest;  // waited max_wait: abandoned
       s.left.col(cr) -= oldest;
       oldest.setZero();
@@ -545,11 +549,15 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   }
   s.acc.col(acc_inference_ok_steps) +=
       (inference_unserved <= 1e-9 * inference_demand + 1e-12).cast<double>();
-  for (Index rk = 0; rk < R * K; ++rk) {
-    out.col(col.installed + rk) = s.installed.col(rk);
-    out.col(col.failed + rk) = s.failed.col(rk);
-    out.col(col.stranded + rk) = s.stranded.col(rk);
-    out.col(col.on_order + rk) = s.on_order.col(rk);
+  // State is (r, k); (sku, region) series are laid out k * R + r.
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < K; ++k) {
+      const Index rk = r * K + k, kr = k * R + r;
+      out.col(col.installed + kr) = s.installed.col(rk);
+      out.col(col.failed + kr) = s.failed.col(rk);
+      out.col(col.stranded + kr) = s.stranded.col(rk);
+      out.col(col.on_order + kr) = s.on_order.col(rk);
+    }
   }
 }
 
