@@ -21,6 +21,33 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   Plan plan;
   plan.spec = &spec;
   plan.layout = make_layout(spec);
+  const auto col = [&](const char* name) { return plan.layout.find_series(name).offset; };
+  plan.cols = {col("demand_h100e_gpuh"),
+               col("served_h100e_gpuh"),
+               col("spilled_h100e_gpuh"),
+               col("unserved_h100e_gpuh"),
+               col("backlog_h100e_gpuh"),
+               col("capacity_h100e_gpuh"),
+               col("busy_h100e_gpuh"),
+               col("utilization"),
+               col("outage_fraction"),
+               col("gpus_installed"),
+               col("gpus_failed"),
+               col("gpus_stranded"),
+               col("gpus_on_order"),
+               col("power_mw"),
+               col("power_cap_mw"),
+               col("energy_mwh"),
+               col("energy_cost_usd"),
+               col("opex_usd"),
+               col("capex_usd"),
+               col("revenue_usd"),
+               col("penalty_usd"),
+               col("carbon_t"),
+               col("spend_cum_usd"),
+               col("budget_left_usd"),
+               col("usd_jpy"),
+               col("electricity_price_usd_per_kwh")};
   plan.R = static_cast<int>(spec.regions.size());
   plan.K = static_cast<int>(spec.skus.size());
   plan.C = static_cast<int>(spec.classes.size());

@@ -23,9 +23,17 @@ struct Models {
   std::unique_ptr<models::ProcurementPolicy> policy;
 };
 
+// First StepValues column of each series the kernel writes.
+struct SeriesColumns {
+  Eigen::Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage,
+      installed, failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex,
+      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price;
+};
+
 struct Plan {
   const ScenarioSpec* spec = nullptr;
   Layout layout;
+  SeriesColumns cols{};
   int R = 0, K = 0, C = 0, T = 0;
   double h = 24.0;  // hours per step
 

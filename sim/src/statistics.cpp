@@ -192,6 +192,13 @@ StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
       continue;
     }
 
+    // A column that is the same on every path (a power cap, a class with no
+    // demand in a region) needs no selection: every quantile is that value.
+    const auto column = Eigen::Map<const Eigen::ArrayXd>(s, n);
+    if ((column == s[0]).all()) {
+      out.block(1, j, 3, 1).setConstant(s[0]);
+      continue;
+    }
     multi_select(s, 0, n, ranks.data(), rank_count);
     for (std::size_t q = 0; q < kLevels; ++q) {
       const Index k = lower[q];

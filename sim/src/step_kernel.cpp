@@ -17,42 +17,6 @@ constexpr double kHoursPerMonth = kHoursPerYear / 12.0;
 // Stream index of policy-order delays, above those of explicit orders.
 constexpr std::uint32_t kPolicyDelayIndex = 1u << 19;
 
-struct Cols {
-  Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage, installed,
-      failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex, revenue,
-      penalty, carbon, spend_cum, budget_left, usd_jpy, price;
-};
-
-Cols columns(const Layout& l) {
-  auto o = [&](const char* name) { return l.find_series(name).offset; };
-  return {o("demand_h100e_gpuh"),
-          o("served_h100e_gpuh"),
-          o("spilled_h100e_gpuh"),
-          o("unserved_h100e_gpuh"),
-          o("backlog_h100e_gpuh"),
-          o("capacity_h100e_gpuh"),
-          o("busy_h100e_gpuh"),
-          o("utilization"),
-          o("outage_fraction"),
-          o("gpus_installed"),
-          o("gpus_failed"),
-          o("gpus_stranded"),
-          o("gpus_on_order"),
-          o("power_mw"),
-          o("power_cap_mw"),
-          o("energy_mwh"),
-          o("energy_cost_usd"),
-          o("opex_usd"),
-          o("capex_usd"),
-          o("revenue_usd"),
-          o("penalty_usd"),
-          o("carbon_t"),
-          o("spend_cum_usd"),
-          o("budget_left_usd"),
-          o("usd_jpy"),
-          o("electricity_price_usd_per_kwh")};
-}
-
 models::ChunkContext context(const Plan& plan, const Rng& rng, const ChunkState& s,
                              std::uint32_t index) {
   return {&rng, s.path0, s.n, plan.h, plan.spec->time.deterministic, index};
@@ -159,7 +123,9 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
     a->setZero(n, CR);
   for (ArrayXXd* a : {&s.powered, &s.stranded, &s.order}) a->setZero(n, RK);
   for (ArrayXXd* a : {&s.cap, &s.remaining, &s.outage, &s.capex_r}) a->setZero(n, R);
-  for (ArrayXd* a : {&s.tmp, &s.tmp2, &s.value, &s.trend, &s.shock, &s.usdjpy}) a->setZero(n);
+  for (ArrayXd* a : {&s.tmp, &s.tmp2, &s.value, &s.trend, &s.shock, &s.usdjpy, &s.spillable,
+                     &s.limit, &s.base, &s.before})
+    a->setZero(n);
 }
 
 void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::Ref<ArrayXXd> out) {
@@ -168,7 +134,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   const double h = plan.h;
   const bool det = spec.time.deterministic;
   const bool at_order = spec.finance.capex_timing == CapexTiming::at_order;
-  const Cols col = columns(plan.layout);
+  const SeriesColumns& col = plan.cols;
   const auto& m = plan.models;
   const auto sku = [&](int k) -> const SkuSpec& { return spec.skus[static_cast<size_t>(k)]; };
   const auto cls = [&](int c) -> const ClassSpec& { return spec.classes[static_cast<size_t>(c)]; };
@@ -314,38 +280,36 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   ArrayXd& got = s.shock;
   // Work still waiting in the home region: inference's left demand, or the
   // training backlog (all ages) plus new demand.
-  auto spill = [&](int c, int r, Eigen::Ref<ArrayXd> waiting, const ArrayXd& base) {
+  // Serves the spillable part of `waiting` (work of class c from region r) in
+  // the regions r spills to; writes what moved to `moved`.
+  auto spill = [&](int c, int r, Eigen::Ref<ArrayXd> waiting, const ArrayXd& base,
+                   Eigen::Ref<ArrayXd> moved) {
     const auto& cl = cls(c);
-    if (region(r).spill_to.empty() || cl.residency >= 1.0) return ArrayXd(ArrayXd::Zero(s.n));
-    ArrayXd spillable = waiting.min((1.0 - cl.residency) * base);
-    ArrayXd moved = ArrayXd::Zero(s.n);
+    moved.setZero();
+    if (region(r).spill_to.empty() || cl.residency >= 1.0) return;
+    s.spillable = waiting.min((1.0 - cl.residency) * base);
     for (const auto& target : region(r).spill_to) {
       cost_of(c, target.region, cost);
-      ArrayXd limit = spillable.min(target.max_fraction * base);
-      ArrayXd room = s.remaining.col(target.region);
-      serve(limit, room, cost, got);
-      s.remaining.col(target.region) = room;
-      spillable -= got;
+      s.limit = s.spillable.min(target.max_fraction * base);
+      serve(s.limit, s.remaining.col(target.region), cost, got);
+      s.spillable -= got;
       moved += got;
     }
     waiting -= moved;
-    return moved;
   };
 
   for (int c : plan.class_order) {  // inference, local
     if (cls(c).kind != WorkloadKind::inference) continue;
     for (int r = 0; r < R; ++r) {
       cost_of(c, r, cost);
-      ArrayXd room = s.remaining.col(r);
-      serve(s.left.col(c * R + r), room, cost, got);
-      s.remaining.col(r) = room;
+      serve(s.left.col(c * R + r), s.remaining.col(r), cost, got);
     }
   }
   for (int c : plan.class_order) {  // inference, spill
     if (cls(c).kind != WorkloadKind::inference) continue;
     for (int r = 0; r < R; ++r) {
-      const ArrayXd base = s.demand.col(c * R + r);
-      s.spilled.col(c * R + r) = spill(c, r, s.left.col(c * R + r), base);
+      s.base = s.demand.col(c * R + r);
+      spill(c, r, s.left.col(c * R + r), s.base, s.spilled.col(c * R + r));
       s.served.col(c * R + r) = s.demand.col(c * R + r) - s.left.col(c * R + r);
       s.unserved.col(c * R + r) = s.left.col(c * R + r);
     }
@@ -358,14 +322,14 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     return s.backlog_offset[static_cast<size_t>(c)] + r * W1 + ((t - age) % W1 + W1) % W1;
   };
   // Marks what left the home region's waiting work as served, oldest first.
-  auto take_oldest = [&](int c, int r, ArrayXd taken) {
+  auto take_oldest = [&](int c, int r) {
+    ArrayXd& taken = s.tmp;  // set by the caller: work that left the waiting pool
     s.served.col(c * R + r) += taken;
-    for (int a = plan.backlog_slots[static_cast<size_t>(c)] - 1; a >= 0 && (taken > 0).any();
-         --a) {
+    for (int a = plan.backlog_slots[static_cast<size_t>(c)] - 1; a >= 0 && (taken > 0).any(); --a) {
       auto b = s.backlog.col(bucket(c, r, a));
-      const ArrayXd from = taken.min(b);
-      b -= from;
-      taken -= from;
+      s.tmp2 = taken.min(b);
+      b -= s.tmp2;
+      taken -= s.tmp2;
     }
   };
   for (int c : plan.class_order) {  // training, local
@@ -377,12 +341,11 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
       s.left.col(cr).setZero();
       for (int a = 0; a < W1; ++a) s.left.col(cr) += s.backlog.col(bucket(c, r, a));
       s.spilled.col(cr) = s.left.col(cr);  // all work waiting: the base of the spill limits
-      const ArrayXd before = s.left.col(cr);
+      s.before = s.left.col(cr);
       cost_of(c, r, cost);
-      ArrayXd room = s.remaining.col(r);
-      serve(s.left.col(cr), room, cost, got);
-      s.remaining.col(r) = room;
-      take_oldest(c, r, before - s.left.col(cr));
+      serve(s.left.col(cr), s.remaining.col(r), cost, got);
+      s.tmp = s.before - s.left.col(cr);
+      take_oldest(c, r);
     }
   }
   for (int c : plan.class_order) {  // training, spill; then abandon the oldest
@@ -390,10 +353,11 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
-      const ArrayXd waiting = s.spilled.col(cr);
-      const ArrayXd before = s.left.col(cr);
-      s.spilled.col(cr) = spill(c, r, s.left.col(cr), waiting);
-      take_oldest(c, r, before - s.left.col(cr));
+      s.base = s.spilled.col(cr);  // all work that was waiting
+      s.before = s.left.col(cr);
+      spill(c, r, s.left.col(cr), s.base, s.spilled.col(cr));
+      s.tmp = s.before - s.left.col(cr);
+      take_oldest(c, r);
       auto oldest = s.backlog.col(bucket(c, r, W1 - 1));
       s.unserved.col(cr) = oldest;  // waited max_wait: abandoned
       s.left.col(cr) -= oldest;

@@ -58,6 +58,7 @@ struct ChunkState {
   Eigen::ArrayXXd cap, remaining, outage, cap_class;        // n x R, n x R, n x R, n x CR
   Eigen::ArrayXXd order;                                    // n x RK
   Eigen::ArrayXd tmp, tmp2, value, trend, shock, usdjpy;
+  Eigen::ArrayXd spillable, limit, base, before;  // allocation scratch
 };
 
 // Sizes the state for paths [path0, path0 + n) and draws what is drawn once
