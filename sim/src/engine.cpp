@@ -1,37 +1,18 @@
 #include "capsim/engine.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <mutex>
+#include <thread>
 
 #include "capsim/error.hpp"
 #include "engine_plan.hpp"
 #include "step_kernel.hpp"
+#include "thread_pool.hpp"
 
 namespace capsim {
 
 namespace {
-
-// Runs body(i) for i in [0, count) on `threads` threads. Exceptions are
-// carried out of the parallel region and the first one is rethrown.
-template <class Body>
-void parallel_for(Eigen::Index count, int threads, Body&& body) {
-  std::exception_ptr error;
-  std::mutex error_mutex;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (Eigen::Index i = 0; i < count; ++i) {
-    try {
-      body(i);
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
 
 // Writes the statistics of `values` (rows = paths) into row `row` of `dest`,
 // laid out as [mean | p05 | p50 | p95], `width` columns each.
@@ -51,7 +32,10 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   const std::int64_t paths = options.paths > 0 ? options.paths : spec.time.paths;
   const std::uint64_t seed = options.has_seed ? options.seed : spec.time.seed;
   if (paths <= 0) throw InputError("the number of paths must be at least 1");
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  detail::ThreadPool pool(threads);
   const Eigen::Index chunk = std::max<Eigen::Index>(1, options.chunk_paths);
   const Eigen::Index chunks = (paths + chunk - 1) / chunk;
   const Rng rng(seed);
@@ -68,7 +52,7 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
     const Eigen::Index first = c * chunk;
     return std::pair{first, std::min<Eigen::Index>(chunk, paths - first)};
   };
-  parallel_for(chunks, threads, [&](Eigen::Index c) {
+  pool.parallel_for(chunks, [&](Eigen::Index c) {
     const auto [first, n] = rows(c);
     detail::init_chunk(plan, rng, first, n, state[static_cast<size_t>(c)]);
   });
@@ -77,12 +61,12 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   const auto series_count = static_cast<Eigen::Index>(layout.series.size());
   for (int t = 0; t < plan.T; ++t) {
     if (options.cancel && options.cancel->load()) throw Interrupted();
-    parallel_for(chunks, threads, [&](Eigen::Index c) {
+    pool.parallel_for(chunks, [&](Eigen::Index c) {
       const auto [first, n] = rows(c);
       detail::step_chunk(plan, rng, t, state[static_cast<size_t>(c)], values.middleRows(first, n));
     });
     if (options.sink) options.sink->on_step(t, values);
-    parallel_for(series_count, threads, [&](Eigen::Index i) {
+    pool.parallel_for(series_count, [&](Eigen::Index i) {
       const auto& s = layout.series[static_cast<size_t>(i)];
       store_stats(values.middleCols(s.offset, s.width), t,
                   result.series_stats[static_cast<size_t>(i)]);
@@ -92,7 +76,7 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   values.resize(0, 0);
 
   result.key_figures.resize(paths, layout.key_figure_columns);
-  parallel_for(chunks, threads, [&](Eigen::Index c) {
+  pool.parallel_for(chunks, [&](Eigen::Index c) {
     const auto [first, n] = rows(c);
     detail::finish_chunk(plan, state[static_cast<size_t>(c)],
                          result.key_figures.middleRows(first, n));

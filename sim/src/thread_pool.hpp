@@ -1,0 +1,48 @@
+// A fixed set of worker threads that run a parallel loop and then sleep.
+//
+// Workers block on a condition variable between loops instead of spinning,
+// so a run stays fast when the machine is busy (more runnable threads than
+// cores), where spin-waiting at every step's barrier is very slow.
+#pragma once
+
+#include <Eigen/Core>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace capsim::detail {
+
+class ThreadPool {
+ public:
+  // `threads` counts the calling thread: threads - 1 workers are started.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Runs body(i) for every i in [0, count), spread over all threads, and
+  // returns when all are done. The first exception thrown is rethrown here
+  // (the other items still run). Which thread runs an item is unspecified.
+  void parallel_for(Eigen::Index count, const std::function<void(Eigen::Index)>& body);
+
+ private:
+  void work();
+  void run_items();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable start_, done_;
+  std::uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::size_t busy_ = 0;
+  const std::function<void(Eigen::Index)>* body_ = nullptr;
+  Eigen::Index count_ = 0;
+  Eigen::Index next_ = 0;  // guarded by mutex_
+  std::exception_ptr error_;
+};
+
+}  // namespace capsim::detail
