@@ -97,7 +97,8 @@ class Logistic final : public DemandGrowth {
 };
 
 // m(t): linear interpolation of (month, multiplier) points, flat outside;
-// value = 1 + (m(t) - 1) f_p, f_p = exp(growth_sd z_p - growth_sd^2 / 2).
+// value = max(0, 1 + (m(t) - 1) f_p), f_p = exp(growth_sd z_p - growth_sd^2 / 2): a
+// decline scaled up on a path cannot take demand below zero.
 // State: column 0 = f_p.
 class PiecewiseLinear final : public DemandGrowth {
  public:
@@ -121,7 +122,7 @@ class PiecewiseLinear final : public DemandGrowth {
   void step(const ChunkContext& ctx, int t, Eigen::Ref<Eigen::ArrayXXd> state,
             Eigen::Ref<Eigen::ArrayXd> value) const override {
     const double m = trend(t * ctx.step_hours / kHoursPerMonth);
-    value = 1.0 + (m - 1.0) * state.col(0);
+    value = (1.0 + (m - 1.0) * state.col(0)).max(0.0);
   }
 
  private:

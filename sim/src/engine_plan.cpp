@@ -15,6 +15,31 @@ double power_cap_at(const RegionSpec& region, Date date) {
   return mw;
 }
 
+// Share of the capacity of the step [from, from + h) (hours since start) lost
+// to scheduled outages: the time integral, over the step, of the largest
+// fraction in force, divided by h. Outages at different times in one step
+// add up; where they overlap the larger one counts.
+double scheduled_loss(const RegionSpec& region, Date start, double from, double h) {
+  std::vector<double> cuts = {from, from + h};
+  for (const auto& o : region.scheduled_outages) {
+    const double begin = 24.0 * static_cast<double>((o.start - start).count());
+    for (double x : {begin, begin + 24.0 * o.days})
+      if (x > from && x < from + h) cuts.push_back(x);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  double lost = 0.0;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    const double mid = 0.5 * (cuts[i] + cuts[i + 1]);
+    double fraction = 0.0;
+    for (const auto& o : region.scheduled_outages) {
+      const double begin = 24.0 * static_cast<double>((o.start - start).count());
+      if (mid >= begin && mid < begin + 24.0 * o.days) fraction = std::max(fraction, o.fraction);
+    }
+    lost += fraction * (cuts[i + 1] - cuts[i]);
+  }
+  return lost / h;
+}
+
 }  // namespace
 
 Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registries) {
@@ -72,15 +97,8 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
     for (int r = 0; r < R; ++r) {
       const auto& region = spec.regions[static_cast<size_t>(r)];
       plan.cap_mw[static_cast<size_t>(t * R + r)] = power_cap_at(region, date);
-      double lost = 0.0;
-      for (const auto& o : region.scheduled_outages) {
-        const double begin = 24.0 * static_cast<double>((o.start - spec.time.start).count());
-        const double end = begin + 24.0 * o.days;
-        // The step is affected by the share of it the outage covers.
-        const double overlap = std::min(end, hours + h) - std::max(begin, hours);
-        if (overlap > 0) lost = std::max(lost, o.fraction * std::min(1.0, overlap / h));
-      }
-      plan.scheduled_outage[static_cast<size_t>(t * R + r)] = lost;
+      plan.scheduled_outage[static_cast<size_t>(t * R + r)] =
+          scheduled_loss(region, spec.time.start, hours, h);
     }
     const int hour = static_cast<int>(std::fmod(hours, 24.0));
     const int weekday = static_cast<int>(std::chrono::weekday(date).iso_encoding()) - 1;
@@ -96,6 +114,7 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   for (const auto& o : spec.procurement.orders) {
     const double hours = 24.0 * static_cast<double>((o.date - spec.time.start).count());
     plan.order_step.push_back(static_cast<int>(std::floor(hours / h + 1e-9)));
+    plan.order_hours.push_back(hours);
   }
 
   plan.sku_power_order.resize(static_cast<size_t>(K));

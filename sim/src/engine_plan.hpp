@@ -43,6 +43,7 @@ struct Plan {
   std::vector<double> season;            // [T * C] seasonality multiplier
   std::vector<int> quarter;              // [T] calendar quarter index of step t
   std::vector<int> order_step;           // per explicit order: step it is placed in
+  std::vector<double> order_hours;       // per explicit order: hours from start to its date
   std::vector<int> sku_power_order;      // SKUs by H100e per kW, best first
   std::vector<int> class_order;          // classes by priority, stable
   std::vector<double> perf_class;        // [C * K] H100e per GPU of SKU k for class c

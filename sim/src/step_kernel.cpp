@@ -63,7 +63,7 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
   s.order_arrival.resize(n, static_cast<Index>(orders.size()));
   for (size_t j = 0; j < orders.size(); ++j) {
     const auto& o = orders[j];
-    const double placed = plan.order_step[j] * plan.h;
+    const double placed = plan.order_hours[j];  // goes live lead time after its date
     const double lead = 24.0 * spec.skus[static_cast<size_t>(o.sku)].lead_time_days;
     for (Index i = 0; i < n; ++i) {
       const auto u = rng.uniform2(path0 + i, kOncePerPath, Stream::delivery_delay,
@@ -149,7 +149,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     s.quarter_orders.setZero();
   }
 
-  // 1. Deliveries (explicit orders are placed at the start of their step).
+  // 1. Deliveries (explicit orders join the pipeline in the step of their date).
   const auto& orders = spec.procurement.orders;
   for (size_t j = 0; j < orders.size(); ++j) {
     const auto& o = orders[j];
