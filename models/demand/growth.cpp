@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/constant.hpp"
 #include "../common/math.hpp"
 #include "../common/params.hpp"
 #include "../common/registration.hpp"
@@ -31,16 +32,6 @@ void draw_growth_normal(const ChunkContext& ctx, Eigen::Ref<Eigen::ArrayXd> z) {
   }
   ctx.rng->fill_normal(ctx.path0, kOncePerPath, Stream::growth_rate, ctx.stream_index, 0, z);
 }
-
-class Constant final : public DemandGrowth {
- public:
-  int state_size() const override { return 0; }
-  void init(const ChunkContext&, Eigen::Ref<Eigen::ArrayXXd>) const override {}
-  void step(const ChunkContext&, int, Eigen::Ref<Eigen::ArrayXXd>,
-            Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value.setOnes();
-  }
-};
 
 // value = exp(r_p * years), r_p = rate + rate_sd * z_p.
 // State: column 0 = r_p (1/year).
@@ -199,7 +190,7 @@ PiecewiseLinear::Params piecewise_from(const ModelConfig& config) {
 void add_growth_models(Registry<DemandGrowth>& registry) {
   registry.add(
       {"constant", "no growth: the trend stays at the base demand", {}, [](const ModelConfig&) {
-         return std::make_unique<Constant>();
+         return std::make_unique<ConstantProcess<DemandGrowth>>(1.0);
        }});
   registry.add({"exponential", "exp(rate * years), rate optionally uncertain per path",
                 exponential_params(), [](const ModelConfig& in) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "../common/constant.hpp"
 #include "../common/math.hpp"
 #include "../common/params.hpp"
 #include "../common/random.hpp"
@@ -10,16 +11,6 @@
 
 namespace capsim::models {
 namespace {
-
-class None final : public DemandNoise {
- public:
-  int state_size() const override { return 0; }
-  void init(const ChunkContext&, Eigen::Ref<Eigen::ArrayXXd>) const override {}
-  void step(const ChunkContext&, int, Eigen::Ref<Eigen::ArrayXXd>,
-            Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value.setOnes();
-  }
-};
 
 // x_0 ~ N(0, sigma^2) (stationary start), x_t = a x_{t-1} + sigma sqrt(1 - a^2)
 // eps_t for t >= 1 with a = phi^(step_hours / 24); value = exp(x_t - sigma^2/2).
@@ -74,7 +65,7 @@ std::vector<ParamInfo> log_ar1_params() {
 
 void add_noise_models(Registry<DemandNoise>& registry) {
   registry.add({"none", "no noise: multiplier 1", {}, [](const ModelConfig&) {
-                  return std::make_unique<None>();
+                  return std::make_unique<ConstantProcess<DemandNoise>>(1.0);
                 }});
   registry.add(
       {"log_ar1", "log-AR(1) multiplier with mean 1 and daily autocorrelation phi",

@@ -3,22 +3,13 @@
 #include <memory>
 #include <vector>
 
+#include "../common/constant.hpp"
 #include "../common/params.hpp"
 #include "../common/random.hpp"
 #include "../common/registration.hpp"
 
 namespace capsim::models {
 namespace {
-
-class None final : public DemandShocks {
- public:
-  int state_size() const override { return 0; }
-  void init(const ChunkContext&, Eigen::Ref<Eigen::ArrayXXd>) const override {}
-  void step(const ChunkContext&, int, Eigen::Ref<Eigen::ArrayXXd>,
-            Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value.setOnes();
-  }
-};
 
 // Each step: the excess over 1 decays, L <- 1 + (L - 1) exp(-h / (730
 // decay_months)) (no decay when decay_months == 0); then with probability
@@ -81,7 +72,7 @@ std::vector<ParamInfo> poisson_params() {
 
 void add_shock_models(Registry<DemandShocks>& registry) {
   registry.add({"none", "no shocks: multiplier 1", {}, [](const ModelConfig&) {
-                  return std::make_unique<None>();
+                  return std::make_unique<ConstantProcess<DemandShocks>>(1.0);
                 }});
   registry.add({"poisson", "Poisson jumps that raise the level by an exponential factor",
                 poisson_params(), [](const ModelConfig& in) {

@@ -4,22 +4,13 @@
 #include <memory>
 #include <vector>
 
+#include "../common/constant.hpp"
 #include "../common/params.hpp"
 #include "../common/random.hpp"
 #include "../common/registration.hpp"
 
 namespace capsim::models {
 namespace {
-
-class None final : public OutageModel {
- public:
-  int state_size() const override { return 0; }
-  void init(const ChunkContext&, Eigen::Ref<Eigen::ArrayXXd>) const override {}
-  void step(const ChunkContext&, int, Eigen::Ref<Eigen::ArrayXXd>,
-            Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value.setZero();
-  }
-};
 
 // Per step t, with one uniform u_t (paired uniforms, common/random.hpp): a region not in outage at
 // t-1 enters one at t when u_t <= p_start = 1 - exp(-events_per_year h / 8760); a region in outage
@@ -70,7 +61,7 @@ std::vector<ParamInfo> poisson_params() {
 
 void add_outage_models(Registry<OutageModel>& registry) {
   registry.add({"none", "no random outages", {}, [](const ModelConfig&) {
-                  return std::make_unique<None>();
+                  return std::make_unique<ConstantProcess<OutageModel>>(0.0);
                 }});
   registry.add({"poisson", "Poisson starts, exponential durations, a fixed capacity fraction lost",
                 poisson_params(), [](const ModelConfig& in) {

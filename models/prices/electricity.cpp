@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "../common/constant.hpp"
 #include "../common/math.hpp"
 #include "../common/params.hpp"
 #include "../common/random.hpp"
@@ -10,16 +11,6 @@
 
 namespace capsim::models {
 namespace {
-
-class Constant final : public PriceModel {
- public:
-  int state_size() const override { return 0; }
-  void init(const ChunkContext&, Eigen::Ref<Eigen::ArrayXXd>) const override {}
-  void step(const ChunkContext&, int, Eigen::Ref<Eigen::ArrayXXd>,
-            Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value.setOnes();
-  }
-};
 
 // Ornstein-Uhlenbeck log price, sampled exactly: x_0 = 0,
 // x_t = x_{t-1} e^{-k dt} + volatility sqrt((1 - e^{-2 k dt}) / (2 k)) eps_t,
@@ -73,7 +64,7 @@ std::vector<ParamInfo> log_ou_params() {
 
 void add_price_models(Registry<PriceModel>& registry) {
   registry.add({"constant", "the base price throughout", {}, [](const ModelConfig&) {
-                  return std::make_unique<Constant>();
+                  return std::make_unique<ConstantProcess<PriceModel>>(1.0);
                 }});
   registry.add({"log_ou", "mean-reverting (Ornstein-Uhlenbeck) log price with mean factor 1",
                 log_ou_params(), [](const ModelConfig& in) {

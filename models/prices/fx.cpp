@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "../common/constant.hpp"
 #include "../common/math.hpp"
 #include "../common/params.hpp"
 #include "../common/random.hpp"
@@ -10,16 +11,6 @@
 
 namespace capsim::models {
 namespace {
-
-class Constant final : public FxModel {
- public:
-  int state_size() const override { return 0; }
-  void init(const ChunkContext&, Eigen::Ref<Eigen::ArrayXXd>) const override {}
-  void step(const ChunkContext&, int, Eigen::Ref<Eigen::ArrayXXd>,
-            Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value.setOnes();
-  }
-};
 
 // Geometric Brownian motion sampled exactly at step starts: S_0 = 1,
 // S_t = S_{t-1} exp((drift - volatility^2 / 2) dt + volatility sqrt(dt) eps_t)
@@ -68,7 +59,7 @@ std::vector<ParamInfo> gbm_params() {
 
 void add_fx_models(Registry<FxModel>& registry) {
   registry.add({"constant", "the start rate throughout", {}, [](const ModelConfig&) {
-                  return std::make_unique<Constant>();
+                  return std::make_unique<ConstantProcess<FxModel>>(1.0);
                 }});
   registry.add(
       {"gbm", "geometric Brownian motion with annual drift and volatility", gbm_params(),
