@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libyaml-cpp-dev
   libhdf5-dev hdf5-tools catch2 librandom123-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
+  clang libclang-rt-14-dev
 )
 
 missing=()

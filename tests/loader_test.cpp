@@ -907,9 +907,9 @@ TEST_CASE("io::load_scenario: bad files and documents", "[io][loader]") {
       CHECK_THROWS_AS(load_text(noise), InputError);
     }
   }
-  SECTION("documents over 16 MiB") {
+  SECTION("documents over 2 MiB") {
     const std::string big =
-        "name: x\ndescription: \"" + std::string(std::size_t{17} << 20, 'a') + "\"\n";
+        "name: x\ndescription: \"" + std::string(std::size_t{3} << 20, 'a') + "\"\n";
     const auto errors = errors_of(big);
     REQUIRE(errors.size() == 1);
     CHECK(contains(errors[0].message, "document too large"));

@@ -1,4 +1,10 @@
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -7,6 +13,7 @@
 #include "capsim/io/output.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "commands.hpp"
+#include "memory.hpp"
 #include "progress.hpp"
 
 namespace po = boost::program_options;
@@ -24,6 +31,45 @@ Example:
   capsim run scenarios/msft-japan-2024.yaml --paths 1000 -o out.h5 --csv kf.csv
 
 Options)";
+
+// The directory `path` would be written in must exist and be a directory;
+// checked before the run so that a typo in a path does not waste it.
+void check_writable_directory(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (!std::filesystem::exists(status))
+    throw RuntimeError("cannot write " + path + ": directory " + dir.string() + " does not exist");
+  if (!std::filesystem::is_directory(status))
+    throw RuntimeError("cannot write " + path + ": " + dir.string() + " is not a directory");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw RuntimeError("cannot write " + path + ": directory " + dir.string() +
+                       " is not writable (" + std::strerror(errno) + ")");
+}
+
+// The HDF5 file holds the series statistics (T x 4 x S doubles) and the
+// per-path key figures (P x F); --save-paths adds T x P x S doubles, stored
+// compressed. Refuses when even a 4:1 compression of the per-path series
+// would not fit in the free space of the output's file system.
+void check_disk_space(const std::string& path, const Layout& layout, std::int64_t paths,
+                      bool save_paths) {
+  bool known = false;
+  const std::uint64_t free = free_disk_bytes(path, known);
+  if (!known) return;  // the output's own open reports a missing directory
+  const auto doubles = [](long double n) {
+    return static_cast<std::uint64_t>(std::min(n * 8.0L, 1.8e19L));
+  };
+  std::uint64_t need = doubles(static_cast<long double>(layout.steps) * 4.0L *
+                                   static_cast<long double>(layout.series_columns) +
+                               static_cast<long double>(paths) *
+                                   static_cast<long double>(layout.key_figure_columns));
+  if (save_paths) need += saved_paths_bytes(layout, paths) / 4;
+  if (need > free)
+    throw RuntimeError("cannot write " + path + ": it would need at least " + format_bytes(need) +
+                       " of disk" + (save_paths ? " with --save-paths" : "") + ", and only " +
+                       format_bytes(free) + " is free there");
+}
 
 }  // namespace
 
@@ -81,15 +127,29 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   options.chunk_paths = chunk;
   options.cancel = &cancel;
   const std::int64_t run_paths = paths > 0 ? paths : spec.time.paths;
+  const Layout layout = make_layout(spec);
+  const bool save_paths = vm.count("save-paths") > 0;
+
+  // Refuse what cannot fit before any work is done.
+  const std::uint64_t need = estimate_run_bytes(spec, layout, run_paths);
+  if (const std::uint64_t have = physical_memory_bytes(); have > 0 && need > have)
+    throw InputError("run: " + std::to_string(run_paths) + " paths would need about " +
+                     format_bytes(need) + " of memory (this machine has " + format_bytes(have) +
+                     "); use fewer --paths");
+  if (!output.empty()) check_disk_space(output, layout, run_paths, save_paths);
+  for (const std::string* text_output : {&csv, &json})
+    if (!text_output->empty()) check_writable_directory(*text_output);
 
   // Open the output first so that an unwritable path fails before the work.
   std::optional<io::Hdf5Output> h5;
-  if (!output.empty()) h5.emplace(output, make_layout(spec), run_paths, vm.count("save-paths") > 0);
+  if (!output.empty()) h5.emplace(output, layout, run_paths, save_paths);
   if (h5) options.sink = h5->sink();
 
   ProgressBar bar("capsim run", vm.count("quiet") == 0);
   options.progress = [&](int done, int total) { bar.update(done, total); };
   const RunResult result = run(spec, registries, options);
+  // A Ctrl-C after the last step still means "stop": no output.
+  if (cancel.load()) throw Interrupted();
 
   if (h5) h5->commit(spec, result);
   if (!csv.empty()) io::write_key_figures_csv(csv, result);

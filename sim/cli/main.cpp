@@ -14,8 +14,11 @@ namespace {
 // only reach static storage, hence this one file-local flag.
 std::atomic<bool> g_cancel{false};
 
-extern "C" void on_signal(int) {
+extern "C" void on_signal(int signal) {
   g_cancel.store(true);
+  // A second Ctrl-C ends the process at once (e.g. while a scenario is still
+  // being read); the output's temporary file may then be left behind.
+  std::signal(signal, SIG_DFL);
 }
 
 constexpr const char* kUsage = R"(capsim: Monte-Carlo capacity planning for GPU clouds

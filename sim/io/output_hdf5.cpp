@@ -70,6 +70,15 @@ std::string hdf5_error_detail() {
       },
       &detail);
   H5Eclear2(H5E_DEFAULT);
+  // A failed write reports a long record (time, file descriptor, buffer,
+  // offsets) that ends in the system's message; keep only that message.
+  const std::string marker = "error message = '";
+  if (const auto at = detail.find(marker); at != std::string::npos) {
+    const auto begin = at + marker.size();
+    const auto end = detail.find('\'', begin);
+    if (end != std::string::npos) return detail.substr(begin, end - begin);
+  }
+  if (const auto newline = detail.find('\n'); newline != std::string::npos) detail.resize(newline);
   return detail;
 }
 
@@ -370,6 +379,10 @@ struct Hdf5Output::Impl {
         temp_path(final_path + ".tmp-" + std::to_string(static_cast<long long>(getpid()))),
         layout(run_layout),
         paths(path_count) {
+    // After a failed write (a full disk) HDF5 cannot close the file, and its
+    // clean-up at process exit then crashes trying again; the temporary file
+    // is removed by the guard either way, so skip that clean-up.
+    H5dont_atexit();
     // HDF5 prints its whole error stack to stderr by default; capsim reports
     // failures itself as one RuntimeError (hdf5_error_detail keeps the cause).
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);

@@ -24,6 +24,7 @@ using detail::TreeNode;
 using detail::TreePos;
 
 constexpr std::size_t kMaxOverridePathSegments = 32;
+constexpr std::size_t kMaxReported = 100;  // errors listed before "N more"
 
 // Reads scenario files and resolves `extend:` chains into one tree.
 class DocumentResolver {
@@ -102,8 +103,14 @@ class DocumentResolver {
       error(from, "extend", what + ": is a directory (expected a YAML file)", shown);
       return std::nullopt;
     }
+    // A base file must be a regular file; the scenario itself may also be a
+    // pipe (`capsim run <(make-scenario)`), read up to the size limit.
+    if (from && !fs::is_regular_file(status)) {
+      error(from, "extend", what + ": not a regular file", shown);
+      return std::nullopt;
+    }
     const TreeLimits limits;
-    const auto size = fs::file_size(path, ec);
+    const auto size = fs::is_regular_file(status) ? fs::file_size(path, ec) : 0;
     if (!ec && size > limits.max_bytes) {
       error(from, "extend",
             what + ": file too large (got " + std::to_string(size) + " bytes, expected at most " +
@@ -116,13 +123,26 @@ class DocumentResolver {
       error(from, "extend", what + ": cannot open file", shown);
       return std::nullopt;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
+    // Read at most one byte past the limit, so that a file that grows or a
+    // device that never ends (/dev/zero) is refused, not read forever.
+    std::string text;
+    char block[1 << 16];
+    while (text.size() <= limits.max_bytes && in) {
+      in.read(block, sizeof block);
+      text.append(block, static_cast<std::size_t>(in.gcount()));
+    }
     if (in.bad()) {
       error(from, "extend", what + ": read error", shown);
       return std::nullopt;
     }
-    return buffer.str();
+    if (text.size() > limits.max_bytes) {
+      error(from, "extend",
+            what + ": file too large (got more than " + std::to_string(limits.max_bytes) +
+                " bytes, expected at most " + std::to_string(limits.max_bytes) + ")",
+            shown);
+      return std::nullopt;
+    }
+    return text;
   }
 
   std::optional<TreeNode> parse_and_resolve(const std::string& text, int file_index,
@@ -324,7 +344,9 @@ void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, 
 }
 
 // Diagnostics sorted by file (in the order files were first named), then line
-// and column, so they read top to bottom.
+// and column, so they read top to bottom. A document with thousands of errors
+// (a wrong file, or a generated one) is cut to the first kMaxReported and a
+// count of the rest, so the report stays readable and quick to print.
 void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
   std::vector<std::string> files;
   for (const auto& d : diagnostics)
@@ -341,6 +363,13 @@ void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
                      if (a.mark.line != b.mark.line) return a.mark.line < b.mark.line;
                      return a.mark.column < b.mark.column;
                    });
+  if (diagnostics.size() > kMaxReported) {
+    const std::size_t more = diagnostics.size() - kMaxReported;
+    diagnostics.resize(kMaxReported);
+    diagnostics.push_back(
+        Diagnostic{SourceMark{diagnostics.back().mark.file, 0, 0}, "",
+                   std::to_string(more) + " more errors not shown (fix the ones above first)"});
+  }
 }
 
 ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sources& sources,

@@ -7,8 +7,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 #include <utility>
 
 namespace capsim::io::detail {
@@ -129,6 +131,9 @@ class TreeBuilder : public YAML::EventHandler {
     std::size_t nodes_before = 0;
     std::optional<TreeNode> key;  // map: key read, value pending
     bool skip_value = false;      // map: the key was rejected, drop its value
+    // map: line of each key so far; a hash, not a scan of the entries, so a
+    // map with a million keys stays linear to read.
+    std::unordered_map<std::string, int> key_lines;
   };
 
   struct Anchored {
@@ -190,12 +195,11 @@ class TreeBuilder : public YAML::EventHandler {
     }
     TreeNode key = std::move(*parent.key);
     parent.key.reset();
-    for (const auto& e : parent.node.entries) {
-      if (e.key == key.text) {
-        error(key.pos, "duplicate key '" + key.text.substr(0, 60) + "' (first written at line " +
-                           std::to_string(e.key_pos.line) + ")");
-        return;
-      }
+    const auto [first, inserted] = parent.key_lines.emplace(key.text, key.pos.line);
+    if (!inserted) {
+      error(key.pos, "duplicate key '" + key.text.substr(0, 60) + "' (first written at line " +
+                         std::to_string(first->second) + ")");
+      return;
     }
     parent.node.entries.push_back(TreeEntry{std::move(key.text), key.pos, std::move(node)});
   }
@@ -226,6 +230,41 @@ TreePos position_of(const std::string& text, std::size_t offset, int file) {
     }
   }
   return pos;
+}
+
+// Offset of the first byte that is not part of well-formed UTF-8 (no
+// overlong forms, surrogates or code points above U+10FFFF), or npos.
+std::size_t invalid_utf8_offset(const std::string& text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = byte(i);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    if (byte(i + 1) < lo || byte(i + 1) > hi) return i;
+    for (std::size_t k = 2; k < length; ++k)
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
+    i += length;
+  }
+  return std::string::npos;
 }
 
 void emit(YAML::Emitter& out, const TreeNode& node) {
@@ -284,6 +323,16 @@ std::optional<TreeNode> parse_tree(const std::string& text, int file, const Sour
     return std::nullopt;
   }
 
+  if (const auto bad = invalid_utf8_offset(text); bad != std::string::npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X",
+                  static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
+    diagnostics.push_back(Diagnostic{sources.mark(position_of(text, bad, file)), "",
+                                     std::string("invalid UTF-8 (got byte ") + hex +
+                                         ", expected UTF-8 text; save the file as UTF-8)"});
+    return std::nullopt;
+  }
+
   const std::size_t errors_before = diagnostics.size();
   std::istringstream in(text);
   TreeBuilder builder(file, sources, limits, diagnostics);
@@ -313,15 +362,34 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
     base = std::move(overlay);
     return;
   }
+  // Keys are looked up in a hash of the base's keys, so merging two large
+  // maps stays linear; removed entries are dropped in one pass at the end.
+  std::unordered_map<std::string, std::size_t> index;
+  index.reserve(base.entries.size() + overlay.entries.size());
+  for (std::size_t i = 0; i < base.entries.size(); ++i) index.emplace(base.entries[i].key, i);
+  std::vector<bool> removed(base.entries.size(), false);
   for (auto& e : overlay.entries) {
+    const auto it = index.find(e.key);
     if (e.value.is_null()) {
-      base.erase(e.key);
-    } else if (TreeNode* existing = base.find(e.key)) {
-      merge_tree(*existing, std::move(e.value));
+      if (it != index.end()) removed[it->second] = true;
+    } else if (it != index.end() && !removed[it->second]) {
+      merge_tree(base.entries[it->second].value, std::move(e.value));
     } else {
+      // A key removed and written again in the same overlay cannot happen
+      // (keys are unique), so a removed slot is never reused.
+      index[e.key] = base.entries.size();
+      removed.push_back(false);
       base.entries.push_back(std::move(e));
     }
   }
+  if (std::find(removed.begin(), removed.end(), true) == removed.end()) return;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < base.entries.size(); ++i)
+    if (!removed[i]) {
+      if (kept != i) base.entries[kept] = std::move(base.entries[i]);
+      ++kept;
+    }
+  base.entries.resize(kept);
 }
 
 void strip_nulls(TreeNode& node) {

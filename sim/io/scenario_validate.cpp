@@ -13,6 +13,9 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace capsim::io::detail {
@@ -21,6 +24,12 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kShareTolerance = 1e-6;  // region shares sum, seasonality means
+// Most SKUs, regions or classes a scenario may name: per-path state grows with
+// their products (regions x SKUs, classes x regions), so a document naming a
+// hundred thousand of each is refused here rather than exhausting memory.
+constexpr std::size_t kMaxNames = 1000;
+// "expected one of" lists longer than this are cut.
+constexpr std::size_t kMaxListed = 20;
 
 using models::ParamInfo;
 using models::ParamType;
@@ -57,9 +66,36 @@ std::string quoted_name(const std::string& name) {
 
 std::string join_names(const std::vector<std::string>& names) {
   std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  for (std::size_t i = 0; i < names.size() && i < kMaxListed; ++i)
+    out += (out.empty() ? "" : ", ") + names[i];
+  if (names.size() > kMaxListed)
+    out += ", ... (" + std::to_string(names.size() - kMaxListed) + " more)";
   return out;
 }
+
+// The names of one section (SKUs, regions or classes) in document order, with
+// a hash so that references to them are looked up in constant time.
+class NameIndex {
+ public:
+  NameIndex& operator=(std::vector<std::string> names) {
+    names_ = std::move(names);
+    index_.clear();
+    for (std::size_t i = 0; i < names_.size(); ++i) index_.emplace(names_[i], static_cast<int>(i));
+    return *this;
+  }
+  std::optional<int> find(const std::string& name) const {
+    const auto it = index_.find(name);
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+  }
+  const std::vector<std::string>& names() const { return names_; }
+  std::size_t size() const { return names_.size(); }
+  const std::string& operator[](std::size_t i) const { return names_[i]; }
+
+ private:
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, int> index_;
+};
 
 // A closed, open or half-open interval; infinite ends mean "no bound".
 struct Range {
@@ -121,18 +157,22 @@ bool is_yaml_special_float(const std::string& text) {
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   const std::size_t n = a.size();
   const std::size_t m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  // One flat (n + 1) x (m + 1) table: this runs once per unknown key.
+  std::vector<std::size_t> table((n + 1) * (m + 1));
+  const auto d = [&](std::size_t i, std::size_t j) -> std::size_t& {
+    return table[i * (m + 1) + j];
+  };
+  for (std::size_t i = 0; i <= n; ++i) d(i, 0) = i;
+  for (std::size_t j = 0; j <= m; ++j) d(0, j) = j;
   for (std::size_t i = 1; i <= n; ++i) {
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      d(i, j) = std::min({d(i - 1, j) + 1, d(i, j - 1) + 1, d(i - 1, j - 1) + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        d(i, j) = std::min(d(i, j), d(i - 2, j - 2) + 1);
     }
   }
-  return d[n][m];
+  return d(n, m);
 }
 
 std::string lower(std::string s) {
@@ -219,8 +259,8 @@ class Validator {
   std::optional<std::uint64_t> unsigned64(const TreeNode& n, const std::string& path);
 
   // A name that must be one of `names` (what: "SKU", "region", "class").
-  std::optional<int> reference(const TreeNode& n, const std::string& path,
-                               const std::vector<std::string>& names, const std::string& what);
+  std::optional<int> reference(const TreeNode& n, const std::string& path, const NameIndex& names,
+                               const std::string& what);
   void unknown_name(const TreePos& pos, const std::string& path, const std::string& name,
                     const std::vector<std::string>& names, const std::string& what);
 
@@ -241,9 +281,8 @@ class Validator {
   // are numbers in `range`; calls fn(index, entry, value) for each valid
   // entry. Returns whether every entry was valid.
   template <class F>
-  bool name_map(const TreeNode* node, const std::string& path,
-                const std::vector<std::string>& names, const std::string& what, const Range& range,
-                bool whole, F&& fn) {
+  bool name_map(const TreeNode* node, const std::string& path, const NameIndex& names,
+                const std::string& what, const Range& range, bool whole, F&& fn) {
     if (!node) return true;
     if (!node->is_map()) {
       error(node->pos, path,
@@ -254,9 +293,9 @@ class Validator {
     bool all_valid = true;
     for (const auto& e : node->entries) {
       const std::string entry_path = join_path(path, e.key);
-      const auto it = std::find(names.begin(), names.end(), e.key);
-      if (it == names.end()) {
-        unknown_name(e.key_pos, entry_path, e.key, names, what);
+      const auto index = names.find(e.key);
+      if (!index) {
+        unknown_name(e.key_pos, entry_path, e.key, names.names(), what);
         all_valid = false;
         continue;
       }
@@ -265,7 +304,7 @@ class Validator {
         all_valid = false;
         continue;
       }
-      fn(static_cast<int>(it - names.begin()), e, *value);
+      fn(*index, e, *value);
     }
     return all_valid;
   }
@@ -305,9 +344,9 @@ class Validator {
   bool has_start_ = false;
   Date start_{};
   Date end_{};
-  std::vector<std::string> skus_;
-  std::vector<std::string> regions_;
-  std::vector<std::string> classes_;
+  NameIndex skus_;
+  NameIndex regions_;
+  NameIndex classes_;
   std::vector<Date> sku_available_;  // per SKU, for order dates
 };
 
@@ -496,16 +535,12 @@ void Validator::unknown_name(const TreePos& pos, const std::string& path, const 
 }
 
 std::optional<int> Validator::reference(const TreeNode& n, const std::string& path,
-                                        const std::vector<std::string>& names,
-                                        const std::string& what) {
+                                        const NameIndex& names, const std::string& what) {
   const auto name = text(n, path);
   if (!name) return std::nullopt;
-  const auto it = std::find(names.begin(), names.end(), *name);
-  if (it == names.end()) {
-    unknown_name(n.pos, path, *name, names, what);
-    return std::nullopt;
-  }
-  return static_cast<int>(it - names.begin());
+  const auto index = names.find(*name);
+  if (!index) unknown_name(n.pos, path, *name, names.names(), what);
+  return index;
 }
 
 std::string Validator::horizon_text() const {
@@ -1009,7 +1044,7 @@ void Validator::read_param(const TreeNode& n, const std::string& path, const Par
               "wrong type (got " + describe(n) + ", expected " + param_expectation(info) + ")");
         return;
       }
-      const std::vector<std::string>* known = nullptr;
+      const NameIndex* known = nullptr;
       std::string what;
       if (info.unit == "sku names") {
         known = &skus_;
@@ -1022,17 +1057,18 @@ void Validator::read_param(const TreeNode& n, const std::string& path, const Par
         what = "class";
       }
       std::vector<std::string> names;
+      std::unordered_set<std::string> seen;
       bool all_valid = true;
       for (std::size_t i = 0; i < n.items.size(); ++i) {
         const std::string item_path = join_path(path, std::to_string(i));
         const auto name = text(n.items[i], item_path);
         if (!name) {
           all_valid = false;
-        } else if (known && std::find(known->begin(), known->end(), *name) == known->end()) {
-          unknown_name(n.items[i].pos, item_path, *name, *known, what);
+        } else if (known && !known->find(*name)) {
+          unknown_name(n.items[i].pos, item_path, *name, known->names(), what);
           all_valid = false;
-        } else if (std::find(names.begin(), names.end(), *name) != names.end()) {
-          error(n.items[i].pos, item_path, "duplicate name (got '" + *name + "' twice)");
+        } else if (!seen.insert(*name).second) {
+          error(n.items[i].pos, item_path, "duplicate name (got " + quoted_name(*name) + " twice)");
           all_valid = false;
         } else {
           names.push_back(*name);
@@ -1099,6 +1135,19 @@ ScenarioSpec Validator::build(const TreeNode& root) {
   skus_ = collect_names(skus, "skus", root.pos, "SKU");
   regions_ = collect_names(regions, "regions", root.pos, "region");
   classes_ = collect_names(classes, "classes", root.pos, "class");
+  bool too_many = false;
+  for (const auto& [node, count, path, what] :
+       {std::tuple{skus, skus_.size(), "skus", "SKUs"},
+        std::tuple{regions, regions_.size(), "regions", "regions"},
+        std::tuple{classes, classes_.size(), "classes", "classes"}}) {
+    if (count <= kMaxNames) continue;
+    error(node->pos, path,
+          std::string("too many ") + what + " (got " + std::to_string(count) +
+              ", expected at most " + std::to_string(kMaxNames) + ")");
+    too_many = true;
+  }
+  // Every other check would size tables by these counts; stop here.
+  if (too_many) return spec;
 
   sku_available_.assign(skus_.size(), start_);
   if (skus && skus->is_map()) {
@@ -1130,7 +1179,14 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   const std::size_t allowed = std::clamp<std::size_t>(word.size() / 3, 1, 3);
   std::string best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  // Suggestions are for typos among a handful of names, not for searching
+  // thousands; and the distance is at least the difference in length.
+  constexpr std::size_t kMaxCandidates = 2000;
+  if (candidates.size() > kMaxCandidates) return {};
   for (const auto& c : candidates) {
+    const std::size_t length_difference =
+        c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (length_difference > allowed) continue;
     const std::string c_lower = lower(c);
     const std::size_t d = edit_distance(word_lower, c_lower);
     if (d > allowed || d >= std::max(word.size(), c.size())) continue;
@@ -1143,7 +1199,7 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   // Keys carry their unit ("lead_time_days"); a key written without it is
   // a likely mistake too.
   for (const auto& c : candidates)
-    if (lower(c).rfind(word_lower + "_", 0) == 0) return c;
+    if (c.size() > word.size() && lower(c).rfind(word_lower + "_", 0) == 0) return c;
   return best;
 }
 

@@ -1,0 +1,42 @@
+// Resource checks made before a run starts, so that a run that cannot fit in
+// memory or on disk is refused at once instead of failing after minutes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "capsim/results.hpp"
+#include "capsim/scenario.hpp"
+
+namespace capsim::cli {
+
+// A conservative estimate, in bytes, of the memory a run of `paths` paths
+// needs at its peak. With P paths, T steps, R regions, K SKUs, C classes and
+// S = layout.series_columns, F = layout.key_figure_columns, it counts doubles:
+//   P * S                      one step's values for all paths
+//   P * F                      per-path key figures
+//   P * (R*K*(3 + 2*L) + C*R*(8 + B) + 50)
+//                              per-path state; L = policy order slots (an
+//                              upper bound from lead times and delays), B =
+//                              the largest training backlog ring (steps)
+//   T * 4 * S                  series statistics
+//   P * max(series width, F)   scratch for quantiles
+// Saturates at UINT64_MAX instead of overflowing.
+std::uint64_t estimate_run_bytes(const ScenarioSpec& spec, const Layout& layout,
+                                 std::int64_t paths);
+
+// The machine's physical memory in bytes (0 when unknown).
+std::uint64_t physical_memory_bytes();
+
+// Bytes free for an unprivileged writer on the file system holding the
+// directory of `path` (0 with known = false when it cannot be determined).
+std::uint64_t free_disk_bytes(const std::string& path, bool& known);
+
+// Uncompressed size in bytes of the per-path series `--save-paths` stores:
+// T * P * S doubles.
+std::uint64_t saved_paths_bytes(const Layout& layout, std::int64_t paths);
+
+// "3.2 TiB", "512 MiB", "900 bytes": binary units, one decimal.
+std::string format_bytes(std::uint64_t bytes);
+
+}  // namespace capsim::cli

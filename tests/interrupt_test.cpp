@@ -1,0 +1,162 @@
+// Runs that stop early: Ctrl-C, an output that cannot be written, a full
+// disk, a run too large for memory. None may leave an output file behind.
+#include <sys/mount.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "run_process.hpp"
+
+namespace fs = std::filesystem;
+using capsim::test::entries_of;
+using capsim::test::Process;
+using capsim::test::ProcessResult;
+using capsim::test::ScratchDir;
+
+namespace {
+
+std::string source(const std::string& relative) {
+  return std::string(CAPSIM_SOURCE_DIR) + "/" + relative;
+}
+
+ProcessResult run_capsim(const std::vector<std::string>& args) {
+  const ScratchDir logs("int_log");
+  Process process(args, logs.path());
+  return process.wait(std::chrono::seconds(120));
+}
+
+// A tmpfs of `bytes` mounted on a fresh directory, unmounted at the end; not
+// mounted when the test may not mount file systems (no root, a container).
+class SmallFileSystem {
+ public:
+  explicit SmallFileSystem(std::size_t bytes) : dir_("tmpfs") {
+    const std::string options = "size=" + std::to_string(bytes);
+    mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, options.c_str()) == 0;
+  }
+  SmallFileSystem(const SmallFileSystem&) = delete;
+  SmallFileSystem& operator=(const SmallFileSystem&) = delete;
+  ~SmallFileSystem() {
+    if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  fs::path operator/(const std::string& name) const { return dir_ / name; }
+  const fs::path& path() const { return dir_.path(); }
+
+ private:
+  ScratchDir dir_;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("interruptions: SIGINT during a run exits 130 and leaves no file", "[bad][interrupt]") {
+  const ScratchDir output("int_out");
+  const ScratchDir logs("int_log");
+  const fs::path h5 = output / "out.h5";
+  Process process({"run", source("tests/scenarios/two-regions.yaml"), "--paths", "20000", "--set",
+                   "time.horizon_months=24", "-o", h5.string(), "--quiet"},
+                  logs.path());
+  // The temporary output file appears once the scenario is loaded and the
+  // run is about to start; then let it run a little.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (entries_of(output.path()).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE_FALSE(entries_of(output.path()).empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto sent = std::chrono::steady_clock::now();
+  process.send(SIGINT);
+  const auto r = process.wait(std::chrono::seconds(60));
+  const double after_signal =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  INFO("stderr: " << r.err);
+  CHECK(r.exited);
+  CHECK(r.code == 130);
+  CHECK(r.err.find("interrupted; no output written") != std::string::npos);
+  CHECK(after_signal < 5.0);
+  CHECK(entries_of(output.path()).empty());
+}
+
+TEST_CASE("interruptions: an unwritable output fails before the run, naming the path",
+          "[bad][interrupt]") {
+  const ScratchDir output("int_ro");
+  fs::permissions(output.path(), fs::perms::owner_read | fs::perms::owner_exec);
+  // Permissions do not bind root; a directory that refuses new files even
+  // to root stands in for it then.
+  const bool root = geteuid() == 0;
+  const fs::path h5 = root ? fs::path("/sys/capsim-test-out.h5") : output / "out.h5";
+  const auto r = run_capsim({"run", source("tests/scenarios/two-regions.yaml"), "--paths", "20000",
+                             "-o", h5.string(), "--quiet"});
+  INFO("stderr: " << r.err);
+  CHECK(r.exited);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("capsim: error: cannot create output file " + h5.string()) != std::string::npos);
+  CHECK(r.seconds < 5.0);  // 20,000 paths would take far longer: refused first
+  CHECK_FALSE(fs::exists(h5));
+  CHECK(entries_of(output.path()).empty());
+
+  const auto missing = run_capsim({"run", source("tests/scenarios/constant.yaml"), "--csv",
+                                   (output / "no-dir" / "kf.csv").string(), "--quiet"});
+  CHECK(missing.code == 1);
+  CHECK(missing.err.find("no-dir/kf.csv: directory") != std::string::npos);
+}
+
+TEST_CASE("interruptions: a full disk gives exit 1, a message and no file", "[bad][interrupt]") {
+  SECTION("CSV and JSON to a device that is always full") {
+    for (const char* flag : {"--csv", "--json"}) {
+      const auto r = run_capsim(
+          {"run", source("tests/scenarios/constant.yaml"), flag, "/dev/full", "--quiet"});
+      INFO(flag << ": " << r.err);
+      CHECK(r.exited);
+      CHECK(r.code == 1);
+      CHECK(r.err.find("capsim: error: cannot write /dev/full") != std::string::npos);
+    }
+  }
+  SECTION("HDF5 output on a small file system") {
+    const SmallFileSystem small(96 * 1024);
+    if (!small.mounted()) {
+      WARN(
+          "cannot mount a tmpfs here (needs root outside a container); HDF5 full-disk case "
+          "skipped");
+      return;
+    }
+    const fs::path h5 = small / "out.h5";
+    // The series statistics fit the free-space check, the whole file does not:
+    // the write itself fails.
+    const auto r =
+        run_capsim({"run", source("tests/scenarios/constant.yaml"), "-o", h5.string(), "--quiet"});
+    INFO("stderr: " << r.err);
+    CHECK(r.exited);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("capsim: error: cannot write output file " + h5.string()) !=
+          std::string::npos);
+    CHECK(r.err.find("No space left on device") != std::string::npos);
+    CHECK(entries_of(small.path()).empty());
+
+    // --save-paths of 20,000 paths cannot fit: refused before the run.
+    const auto big = run_capsim({"run", source("tests/scenarios/two-regions.yaml"), "--paths",
+                                 "20000", "--save-paths", "-o", h5.string(), "--quiet"});
+    INFO("stderr: " << big.err);
+    CHECK(big.code == 1);
+    CHECK(big.err.find("cannot write " + h5.string() + ": it would need at least") !=
+          std::string::npos);
+    CHECK(big.seconds < 5.0);
+    CHECK(entries_of(small.path()).empty());
+  }
+}
+
+TEST_CASE("interruptions: runs that cannot fit in memory are refused", "[bad][interrupt]") {
+  const auto r = run_capsim(
+      {"run", source("tests/scenarios/two-regions.yaml"), "--paths", "50000000000", "--quiet"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("run: 50000000000 paths would need about ") != std::string::npos);
+  CHECK(r.err.find("TiB of memory (this machine has ") != std::string::npos);
+  CHECK(r.err.find("use fewer --paths") != std::string::npos);
+  for (const char* flag : {"--paths", "--threads"}) {
+    const auto zero = run_capsim({"run", source("tests/scenarios/constant.yaml"), flag, "0"});
+    CHECK(zero.code == 2);
+    CHECK(zero.err.find(std::string(flag) + " must be at least 1") != std::string::npos);
+  }
+}
