@@ -6,6 +6,7 @@
 #include "capsim/models/builtin.hpp"
 #include "capsim/results.hpp"
 #include "commands.hpp"
+#include "parse.hpp"
 
 namespace po = boost::program_options;
 
@@ -51,19 +52,8 @@ key figures a run writes (metrics). Without an argument, both.
 Options)");
   std::string what;
   opts.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("what", po::value(&what));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("what", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << '\n';
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_args(args, opts, "what", &what, 1);
+  if (!parsed) return 0;
   if (!what.empty() && what != "models" && what != "metrics")
     throw InputError("list: unknown topic '" + what + "' (expected models or metrics)");
 

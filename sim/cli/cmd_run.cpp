@@ -14,6 +14,7 @@
 #include "capsim/io/scenario_loader.hpp"
 #include "commands.hpp"
 #include "memory.hpp"
+#include "parse.hpp"
 #include "progress.hpp"
 
 namespace po = boost::program_options;
@@ -93,20 +94,10 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
                                                               "write the key figures as JSON")(
       "chunk", po::value(&chunk), "paths per vectorized chunk (tuning; results do not change)")(
       "quiet,q", "no progress bar");
-  po::options_description hidden;
   std::string scenario;
-  hidden.add_options()("scenario", po::value(&scenario));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << '\n';
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_args(args, opts, "scenario", &scenario, 1);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   if (scenario.empty()) throw InputError("run: missing SCENARIO (see capsim run --help)");
   if (vm.count("paths") && paths < 1)
     throw InputError("run: --paths must be at least 1 (got " + std::to_string(paths) + ")");

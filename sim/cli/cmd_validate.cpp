@@ -5,6 +5,7 @@
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/results.hpp"
 #include "commands.hpp"
+#include "parse.hpp"
 
 namespace po = boost::program_options;
 
@@ -25,19 +26,9 @@ Options)");
   opts.add_options()("help,h", "show this help")("set", po::value(&overrides)->composing(),
                                                  "override a key: --set key.path=value")(
       "quiet,q", "print only errors");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value(&files));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("files", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << '\n';
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_args(args, opts, "files", &files, -1);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   if (files.empty()) throw InputError("validate: no scenario given (see capsim validate --help)");
 
   const auto registries = models::builtin_registries();
