@@ -1,4 +1,7 @@
 // Key figures as a readable table, CSV and JSON.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -151,24 +154,48 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-// Opens `path` for writing; RuntimeError naming it if that fails.
-std::ofstream open_for_writing(const std::string& path) {
-  errno = 0;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    const int error = errno;
-    throw RuntimeError("cannot write " + path + ": " +
-                       (error != 0 ? std::strerror(error) : "cannot open file"));
+// A text output written under a temporary name beside `path` and renamed to
+// it by commit(), so a failed write (a full disk) never leaves a partial
+// file. A target that exists and is not a regular file (a pipe, a device
+// such as /dev/stdout) is written in place.
+class TextOutput {
+ public:
+  explicit TextOutput(std::string path) : path_(std::move(path)) {
+    struct stat info {};
+    const bool special = ::stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode);
+    write_path_ = special ? path_ : path_ + ".tmp-" + std::to_string(::getpid());
+    errno = 0;
+    out.open(write_path_, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      const int error = errno;
+      throw RuntimeError("cannot write " + path_ + ": " +
+                         (error != 0 ? std::strerror(error) : "cannot open file"));
+    }
   }
-  return out;
-}
+  ~TextOutput() {
+    if (committed_ || write_path_ == path_) return;
+    out.close();
+    std::remove(write_path_.c_str());
+  }
+  TextOutput(const TextOutput&) = delete;
+  TextOutput& operator=(const TextOutput&) = delete;
 
-void close_checked(std::ofstream& out, const std::string& path) {
-  out.flush();
-  const bool ok = static_cast<bool>(out);
-  out.close();
-  if (!ok || out.fail()) throw RuntimeError("cannot write " + path + ": write failed");
-}
+  void commit() {
+    out.flush();
+    const bool ok = static_cast<bool>(out);
+    out.close();
+    if (!ok || out.fail()) throw RuntimeError("cannot write " + path_ + ": write failed");
+    if (write_path_ != path_ && std::rename(write_path_.c_str(), path_.c_str()) != 0)
+      throw RuntimeError("cannot write " + path_ + ": " + std::strerror(errno));
+    committed_ = true;
+  }
+
+  std::ofstream out;
+
+ private:
+  std::string path_, write_path_;
+  bool committed_ = false;
+};
 
 }  // namespace
 
@@ -222,7 +249,8 @@ void print_key_figures(std::ostream& out, const ScenarioSpec& spec, const RunRes
 }
 
 void write_key_figures_csv(const std::string& path, const RunResult& result) {
-  std::ofstream out = open_for_writing(path);
+  TextOutput file(path);
+  std::ofstream& out = file.out;
   out << "key_figure,unit,mean,p05,p50,p95\n";
   for (const Row& row : rows_of(result)) {
     out << csv_field(row.name) << ',' << csv_field(row.info->unit);
@@ -231,13 +259,14 @@ void write_key_figures_csv(const std::string& path, const RunResult& result) {
   }
   // A single probability across paths: it has no quantiles.
   out << "prob_over_budget,probability," << full_precision(result.prob_over_budget) << ",,,\n";
-  close_checked(out, path);
+  file.commit();
 }
 
 void write_key_figures_json(const std::string& path, const ScenarioSpec& spec,
                             const RunResult& result) {
   const Layout& layout = result.layout;
-  std::ofstream out = open_for_writing(path);
+  TextOutput file(path);
+  std::ofstream& out = file.out;
   out << "{\n";
   out << "  \"format_version\": " << kFormatVersion << ",\n";
   out << "  \"scenario\": " << json_string(spec.name) << ",\n";
@@ -273,7 +302,7 @@ void write_key_figures_json(const std::string& path, const ScenarioSpec& spec,
     out << "\n      }}";
   }
   out << "\n  }\n}\n";
-  close_checked(out, path);
+  file.commit();
 }
 
 }  // namespace capsim::io
