@@ -31,21 +31,6 @@ namespace capsim::bench {
 
 namespace {
 
-constexpr Eigen::Index kChunk = 256;
-
-void time_kernel(benchmark::State& state, const ScenarioSpec& spec, std::int64_t paths,
-                 int threads) {
-  const detail::Plan plan = detail::make_plan(spec, registries());
-  const RssProbe rss;
-  for (auto _ : state) {
-    KernelRun k;
-    run_kernel(plan, spec.time.seed, paths, threads, kChunk, false, k,
-               [](int, const Eigen::ArrayXXd&) {});
-    benchmark::DoNotOptimize(k.values.data());
-  }
-  set_counters(state, shape_of(spec, plan.T, paths, threads), rss);
-}
-
 // Checks that a deterministic run has no spread across paths (every path is
 // the expected-value plan), which is what makes the difference "random
 // numbers and random models".
@@ -71,7 +56,7 @@ void bm_breakdown_kernel(benchmark::State& state, Config config) {
   if (deterministic &&
       !checked(state, "breakdown/deterministic", [&] { return check_deterministic(spec); }))
     return;
-  time_kernel(state, spec, state.range(0), 1);
+  time_kernel(state, spec, state.range(0), 1, kChunk);
 }
 
 // Args: classes, paths.
@@ -80,7 +65,7 @@ void bm_breakdown_classes(benchmark::State& state, Config config) {
                                                config.tiny ? 1 : 12, {"time.deterministic=true"});
   if (!checked(state, spec.name + "/deterministic", [&] { return check_deterministic(spec); }))
     return;
-  time_kernel(state, spec, state.range(1), 1);
+  time_kernel(state, spec, state.range(1), 1, kChunk);
 }
 
 // A step of the ceiling loop: 4 multiply-adds per value. With a = 0.5 and

@@ -23,8 +23,6 @@ namespace capsim::bench {
 
 namespace {
 
-constexpr Eigen::Index kChunk = 256;  // RunOptions' default chunk
-
 std::string temp_h5(const std::string& tag) {
   return (std::filesystem::temp_directory_path() /
           ("capsim-bench-" + tag + "-" + std::to_string(::getpid()) + ".h5"))
@@ -106,14 +104,7 @@ void bm_kernel(benchmark::State& state, Config config) {
     return check_against_reference(spec, 4, &steps, k.key_figures);
   });
   if (!ok) return;
-  const RssProbe rss;
-  for (auto _ : state) {
-    KernelRun k;
-    run_kernel(plan, spec.time.seed, paths, threads, kChunk, false, k,
-               [](int, const Eigen::ArrayXXd&) {});
-    benchmark::DoNotOptimize(k.values.data());
-  }
-  set_counters(state, shape_of(spec, plan.T, paths, threads), rss);
+  time_kernel(state, spec, paths, threads, kChunk);
 }
 
 // capsim::run (kernel and per-step statistics) of `spec`.

@@ -11,9 +11,13 @@
 #include <vector>
 
 #include "../sim/src/step_kernel.hpp"
+#include "bench_common.hpp"
 #include "capsim/rng.hpp"
 
 namespace capsim::bench {
+
+// Paths per chunk, RunOptions' default.
+inline constexpr Eigen::Index kChunk = 256;
 
 // Runs body(worker, phase) for phase = 0 .. phases-1 on `threads` threads
 // (worker = 0 .. threads-1, worker 0 is the calling thread); all workers
@@ -72,6 +76,21 @@ void run_kernel(const detail::Plan& plan, std::uint64_t seed, std::int64_t paths
       [&](int phase) {
         if (phase >= 1 && phase <= plan.T) on_step(phase - 1, run.values);
       });
+}
+
+// Times the bare kernel of `spec` over `paths` paths in chunks of `chunk`
+// and sets the shared counters.
+inline void time_kernel(benchmark::State& state, const ScenarioSpec& spec, std::int64_t paths,
+                        int threads, Eigen::Index chunk) {
+  const detail::Plan plan = detail::make_plan(spec, registries());
+  const RssProbe rss;
+  for (auto _ : state) {
+    KernelRun k;
+    run_kernel(plan, spec.time.seed, paths, threads, chunk, false, k,
+               [](int, const Eigen::ArrayXXd&) {});
+    benchmark::DoNotOptimize(k.values.data());
+  }
+  set_counters(state, shape_of(spec, plan.T, paths, threads), rss);
 }
 
 }  // namespace capsim::bench
