@@ -32,6 +32,7 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   const std::int64_t paths = options.paths > 0 ? options.paths : spec.time.paths;
   const std::uint64_t seed = options.has_seed ? options.seed : spec.time.seed;
   if (paths <= 0) throw InputError("the number of paths must be at least 1");
+  if (options.first_path < 0) throw InputError("the first path must be at least 0");
   const int threads = options.threads > 0
                           ? options.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -45,7 +46,8 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   result.layout = layout;
   result.paths = paths;
   result.seed = seed;
-  for (const auto& s : layout.series) result.series_stats.emplace_back(plan.T, 4 * s.width);
+  if (options.series_stats)
+    for (const auto& s : layout.series) result.series_stats.emplace_back(plan.T, 4 * s.width);
 
   std::vector<detail::ChunkState> state(static_cast<size_t>(chunks));
   auto rows = [&](Eigen::Index c) {
@@ -54,7 +56,7 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   };
   pool.parallel_for(chunks, [&](Eigen::Index c) {
     const auto [first, n] = rows(c);
-    detail::init_chunk(plan, rng, first, n, state[static_cast<size_t>(c)]);
+    detail::init_chunk(plan, rng, options.first_path + first, n, state[static_cast<size_t>(c)]);
   });
 
   Eigen::ArrayXXd values(paths, layout.series_columns);
@@ -66,11 +68,12 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
       detail::step_chunk(plan, rng, t, state[static_cast<size_t>(c)], values.middleRows(first, n));
     });
     if (options.sink) options.sink->on_step(t, values);
-    pool.parallel_for(series_count, [&](Eigen::Index i) {
-      const auto& s = layout.series[static_cast<size_t>(i)];
-      store_stats(values.middleCols(s.offset, s.width), t,
-                  result.series_stats[static_cast<size_t>(i)]);
-    });
+    if (options.series_stats)
+      pool.parallel_for(series_count, [&](Eigen::Index i) {
+        const auto& s = layout.series[static_cast<size_t>(i)];
+        store_stats(values.middleCols(s.offset, s.width), t,
+                    result.series_stats[static_cast<size_t>(i)]);
+      });
     if (options.progress) options.progress(t + 1, plan.T);
   }
   values.resize(0, 0);

@@ -22,10 +22,17 @@ class StepSink {
 
 struct RunOptions {
   std::int64_t paths = 0;       // 0: take spec.time.paths
+  // Global index of the first path: the run covers paths [first_path,
+  // first_path + paths). Path p is the same whatever run it is part of, so
+  // runs of disjoint ranges can be split across processes and joined.
+  std::int64_t first_path = 0;
   std::uint64_t seed = 0;       // used when has_seed
   bool has_seed = false;
   int threads = 0;              // 0: all cores
   Eigen::Index chunk_paths = 256;  // paths per vectorized chunk (does not change results)
+  // false: skip the per-step statistics across paths (series_stats stays
+  // empty); for callers that only need the key figures, like sweeps.
+  bool series_stats = true;
   StepSink* sink = nullptr;
   std::function<void(int done_steps, int total_steps)> progress;
   const std::atomic<bool>* cancel = nullptr;  // checked every step; throws Interrupted
