@@ -1,16 +1,11 @@
-// The HDF5 writer (the only HDF5 user). The layout it writes is documented in
+// The HDF5 writer of a run. The layout it writes is documented in
 // docs/output.md; a change to it changes kFormatVersion.
 #include <hdf5.h>
-#include <unistd.h>
 
-#include <fcntl.h>
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <ctime>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -18,100 +13,18 @@
 
 #include "capsim/error.hpp"
 #include "capsim/io/output.hpp"
+#include "hdf5_file.hpp"
 
 namespace capsim::io {
 
 namespace {
 
-// Owns one HDF5 identifier and closes it with the matching H5?close.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
-  ~Handle() { reset(); }
-  Handle(Handle&& other) noexcept
-      : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
-  Handle& operator=(Handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      id_ = std::exchange(other.id_, H5I_INVALID_HID);
-      close_ = other.close_;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-
-  hid_t get() const { return id_; }
-  explicit operator bool() const { return id_ >= 0; }
-  // Closes now; returns the close status (negative on failure).
-  herr_t reset() {
-    herr_t status = 0;
-    if (id_ >= 0) status = close_(id_);
-    id_ = H5I_INVALID_HID;
-    return status;
-  }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer close_ = nullptr;
-};
-
-// The innermost message on HDF5's error stack, which names the actual cause
-// (the outer ones only repeat which API call failed). Clears the stack.
-std::string hdf5_error_detail() {
-  std::string detail;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
-        if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
-        return 0;
-      },
-      &detail);
-  H5Eclear2(H5E_DEFAULT);
-  // A failed write reports a long record (time, file descriptor, buffer,
-  // offsets) that ends in the system's message; keep only that message.
-  const std::string marker = "error message = '";
-  if (const auto at = detail.find(marker); at != std::string::npos) {
-    const auto begin = at + marker.size();
-    const auto end = detail.find('\'', begin);
-    if (end != std::string::npos) return detail.substr(begin, end - begin);
-  }
-  if (const auto newline = detail.find('\n'); newline != std::string::npos) detail.resize(newline);
-  return detail;
-}
-
-const char* dim_name(Dim d) {
-  switch (d) {
-    case Dim::region:
-      return "region";
-    case Dim::sku:
-      return "sku";
-    case Dim::klass:
-      return "class";
-  }
-  return "?";
-}
-
-// Comma-separated dimension names, e.g. "step,class,region"; `leading` names
-// the dimensions before the series' own ("" for none).
-std::string dims_text(std::string leading, const std::vector<Dim>& dims) {
-  std::string text = std::move(leading);
-  for (Dim d : dims) {
-    if (!text.empty()) text += ',';
-    text += dim_name(d);
-  }
-  return text;
-}
-
-std::string format_date(Date date) {
-  const std::chrono::year_month_day ymd(date);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
+using detail::dims_text;
+using detail::format_date;
+using detail::Handle;
+using detail::TempFileGuard;
+using detail::utc_now_iso8601;
+using detail::Writer;
 
 // "YYYY-MM-DDTHH:MM" of the start of step t.
 std::string format_step_start(Date start, double step_hours, int t) {
@@ -125,131 +38,6 @@ std::string format_step_start(Date start, double step_hours, int t) {
                 static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()));
   return buf;
 }
-
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
-
-// HDF5 calls on one output file; every failure becomes a RuntimeError that
-// names the file the user asked for (not the temporary one).
-class Writer {
- public:
-  explicit Writer(std::string path) : path_(std::move(path)) {}
-
-  [[noreturn]] void fail(const std::string& what) const {
-    const std::string detail = hdf5_error_detail();
-    throw RuntimeError("cannot write output file " + path_ + ": " + what +
-                       (detail.empty() ? "" : " (" + detail + ")"));
-  }
-  hid_t check(hid_t id, const std::string& what) const {
-    if (id < 0) fail(what);
-    return id;
-  }
-  void check_status(herr_t status, const std::string& what) const {
-    if (status < 0) fail(what);
-  }
-
-  Handle group(hid_t parent, const std::string& name) const {
-    return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  "create group " + name),
-            H5Gclose};
-  }
-
-  Handle string_type() const {
-    Handle type(check(H5Tcopy(H5T_C_S1), "create string type"), H5Tclose);
-    check_status(H5Tset_size(type.get(), H5T_VARIABLE), "size string type");
-    check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "set string encoding");
-    return type;
-  }
-
-  Handle simple_space(const std::vector<hsize_t>& dims) const {
-    return {check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                  "create dataspace"),
-            H5Sclose};
-  }
-
-  void attr_string(hid_t object, const std::string& name, const std::string& value) const {
-    const Handle type = string_type();
-    const Handle space(check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
-    const Handle attr(
-        check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              "create attribute " + name),
-        H5Aclose);
-    const char* text = value.c_str();
-    check_status(H5Awrite(attr.get(), type.get(), &text), "write attribute " + name);
-  }
-
-  // A scalar attribute stored as `file_type`, given in memory as `memory_type`.
-  void attr_scalar(hid_t object, const std::string& name, hid_t file_type, hid_t memory_type,
-                   const void* value) const {
-    const Handle space(check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
-    const Handle attr(
-        check(H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              "create attribute " + name),
-        H5Aclose);
-    check_status(H5Awrite(attr.get(), memory_type, value), "write attribute " + name);
-  }
-  void attr_double(hid_t object, const std::string& name, double value) const {
-    attr_scalar(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
-  }
-
-  void strings(hid_t parent, const std::string& name,
-               const std::vector<std::string>& values) const {
-    const Handle type = string_type();
-    const Handle space = simple_space({values.size()});
-    const Handle set(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                      H5P_DEFAULT, H5P_DEFAULT),
-                           "create dataset " + name),
-                     H5Dclose);
-    if (values.empty()) return;
-    std::vector<const char*> pointers;
-    pointers.reserve(values.size());
-    for (const auto& v : values) pointers.push_back(v.c_str());
-    check_status(H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-                 "write dataset " + name);
-  }
-
-  // Chunked, shuffled and deflated: for per-path data, which can be large.
-  Handle compressed_layout(const std::vector<hsize_t>& chunk) const {
-    Handle plist(check(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
-    check_status(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()),
-                 "set chunking");
-    check_status(H5Pset_shuffle(plist.get()), "set shuffle filter");
-    check_status(H5Pset_deflate(plist.get(), 4), "set deflate filter");
-    return plist;
-  }
-
-  Handle double_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
-                        hid_t create_plist = H5P_DEFAULT) const {
-    const Handle space = simple_space(dims);
-    return {check(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                             create_plist, H5P_DEFAULT),
-                  "create dataset " + name),
-            H5Dclose};
-  }
-
-  // Writes a whole dataset from row-major `data`.
-  Handle doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
-                 const double* data, hid_t create_plist = H5P_DEFAULT) const {
-    Handle set = double_dataset(parent, name, dims, create_plist);
-    hsize_t count = 1;
-    for (hsize_t d : dims) count *= d;
-    if (count > 0)
-      check_status(H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
-                   "write dataset " + name);
-    return set;
-  }
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::vector<hsize_t> dim_sizes(const Layout& layout, const std::vector<Dim>& dims) {
   std::vector<hsize_t> sizes;
@@ -274,23 +62,6 @@ void to_row_major(const Eigen::Ref<const Eigen::ArrayXXd>& values, Eigen::Index 
       out.data(), rows, width);
   dest = values.middleCols(offset, width);
 }
-
-// Removes the temporary file unless released; declared before the HDF5
-// handles so that it runs after they are closed.
-class TempFileGuard {
- public:
-  TempFileGuard() = default;
-  TempFileGuard(const TempFileGuard&) = delete;
-  TempFileGuard& operator=(const TempFileGuard&) = delete;
-  ~TempFileGuard() {
-    if (!path_.empty()) std::remove(path_.c_str());
-  }
-  void arm(const std::string& path) { path_ = path; }
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 // Writes /paths/series/<name> ([steps, paths, dims...]) one step at a time.
 class PathSink final : public StepSink {
@@ -376,35 +147,13 @@ struct Hdf5Output::Impl {
   Impl(const std::string& final_path, const Layout& run_layout, std::int64_t path_count,
        bool save_paths)
       : writer(final_path),
-        temp_path(final_path + ".tmp-" + std::to_string(static_cast<long long>(getpid()))),
+        temp_path(detail::temporary_name(final_path)),
         layout(run_layout),
         paths(path_count) {
-    // After a failed write (a full disk) HDF5 cannot close the file, and its
-    // clean-up at process exit then crashes trying again; the temporary file
-    // is removed by the guard either way, so skip that clean-up.
-    H5dont_atexit();
-    // HDF5 prints its whole error stack to stderr by default; capsim reports
-    // failures itself as one RuntimeError (hdf5_error_detail keeps the cause).
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-
-    const Handle access(writer.check(H5Pcreate(H5P_FILE_ACCESS), "create property list"), H5Pclose);
-    // Closing the file closes anything still open in it, so the rename in
-    // commit() never races a lingering handle.
-    writer.check_status(H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG), "set close degree");
-    errno = 0;
-    const hid_t id = H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
-    if (id < 0) {
-      const int error = errno;
-      std::string detail = error != 0 ? std::strerror(error) : hdf5_error_detail();
-      H5Eclear2(H5E_DEFAULT);
-      throw RuntimeError("cannot create output file " + final_path + " (temporary file " +
-                         temp_path + "): " + detail);
-    }
+    file = detail::create_file(temp_path, final_path, writer);
     guard.arm(temp_path);
-    file = Handle(id, H5Fclose);
     if (save_paths) sink = std::make_unique<PathSink>(writer, file.get(), layout, paths);
   }
-
   void write_root_attributes(const ScenarioSpec& spec, const RunResult& result) const;
   void write_labels() const;
   void write_series(const RunResult& result) const;
@@ -520,22 +269,7 @@ void Hdf5Output::Impl::finish() {
   if (sink && !sink->close()) writer.fail("close the per-path series");
   writer.check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush");
   writer.check_status(file.reset(), "close");
-
-  // Make the data durable before the rename publishes it, so a crash never
-  // leaves a complete-looking name over incomplete contents.
-  const int fd = ::open(temp_path.c_str(), O_RDONLY);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    throw RuntimeError("cannot write output file " + writer.path() + ": sync " + temp_path + ": " +
-                       std::strerror(error));
-  }
-  ::close(fd);
-  if (std::rename(temp_path.c_str(), writer.path().c_str()) != 0) {
-    const int error = errno;
-    throw RuntimeError("cannot write output file " + writer.path() + ": rename from " + temp_path +
-                       ": " + std::strerror(error));
-  }
+  detail::publish(temp_path, writer.path());
   guard.release();
   committed = true;
 }
