@@ -6,6 +6,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "capsim/engine.hpp"
 #include "capsim/results.hpp"
@@ -37,6 +38,10 @@ class Hdf5Output {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The name of each key-figure column: "total_spend_usd",
+// "unserved_fraction[chat]" (per-class figures name the class).
+std::vector<std::string> key_figure_column_names(const Layout& layout);
 
 // Key figures (mean, p05, p50, p95) as a readable table.
 void print_key_figures(std::ostream& out, const ScenarioSpec& spec, const RunResult& result);

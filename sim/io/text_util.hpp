@@ -1,0 +1,51 @@
+// Number formatting and atomic text files shared by the run and sweep
+// outputs (tables on stdout, CSV, JSON). Internal to sim/io.
+#pragma once
+
+#include <fstream>
+#include <string>
+
+namespace capsim::io::detail {
+
+// "%.17g": enough digits to read the same double back.
+std::string full_precision(double x);
+// Four significant digits for small magnitudes, whole numbers with thousands
+// separators for large ones; exponent notation only at the extremes.
+std::string readable(double x);
+
+// How a unit is shown in tables: money in millions, fractions in percent.
+struct Display {
+  std::string unit;
+  double scale = 1.0;
+  int decimals = -1;  // -1: readable()
+};
+Display display_for(const std::string& unit);
+std::string shown(double x, const Display& d);
+
+std::string json_string(const std::string& s);
+// JSON has no NaN or infinity; null marks a value that is not a number.
+std::string json_number(double x);
+// RFC 4180: quote a field that holds a separator, quote or line break.
+std::string csv_field(const std::string& s);
+
+// A text output written under a temporary name beside `path` and renamed to
+// it by commit(), so a failed write (a full disk) never leaves a partial
+// file. A target that exists and is not a regular file (a pipe, a device
+// such as /dev/stdout) is written in place.
+class TextOutput {
+ public:
+  explicit TextOutput(std::string path);
+  ~TextOutput();
+  TextOutput(const TextOutput&) = delete;
+  TextOutput& operator=(const TextOutput&) = delete;
+
+  void commit();
+
+  std::ofstream out;
+
+ private:
+  std::string path_, write_path_;
+  bool committed_ = false;
+};
+
+}  // namespace capsim::io::detail
