@@ -39,13 +39,14 @@ inline std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-// A child process running CAPSIM_EXE with `args`; stdout and stderr are
+// A child process running `program` (CAPSIM_EXE by default) with `args`; stdout and stderr are
 // written to `log_dir`/out.txt and err.txt.
 class Process {
  public:
-  Process(const std::vector<std::string>& args, const std::filesystem::path& log_dir)
+  Process(const std::vector<std::string>& args, const std::filesystem::path& log_dir,
+          const std::string& program = CAPSIM_EXE)
       : out_(log_dir / "out.txt"), err_(log_dir / "err.txt") {
-    std::vector<std::string> argv_text = {CAPSIM_EXE};
+    std::vector<std::string> argv_text = {program};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_text) argv.push_back(a.data());

@@ -13,5 +13,7 @@ using Args = std::vector<std::string>;
 int run_command(const Args& args, const std::atomic<bool>& cancel);
 int validate_command(const Args& args);
 int list_command(const Args& args);
+int sweep_command(const Args& args, const std::atomic<bool>& cancel);
+int merge_command(const Args& args);
 
 }  // namespace capsim::cli

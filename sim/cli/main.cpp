@@ -7,6 +7,7 @@
 
 #include "capsim/error.hpp"
 #include "commands.hpp"
+#include "mpi_session.hpp"
 
 namespace {
 
@@ -27,6 +28,8 @@ Usage: capsim COMMAND [OPTIONS]
 
 Commands:
   run SCENARIO       simulate a scenario; key figures on stdout, series to HDF5
+  sweep SCENARIO     run a scenario at many points of varied keys (--vary)
+  merge PARTS...     join the shards of a sweep into one file
   validate FILE...   check scenarios without running them
   list [WHAT]        list the models (WHAT=models) or the outputs (WHAT=metrics)
 
@@ -49,10 +52,13 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (command == "--version" || command == "-V") {
-    std::cout << "capsim " << CAPSIM_VERSION << '\n';
+    std::cout << "capsim " << CAPSIM_VERSION
+              << (capsim::cli::mpi_available() ? " (with MPI)" : " (without MPI)") << '\n';
     return 0;
   }
   if (command == "run") return capsim::cli::run_command(args, g_cancel);
+  if (command == "sweep") return capsim::cli::sweep_command(args, g_cancel);
+  if (command == "merge") return capsim::cli::merge_command(args);
   if (command == "validate") return capsim::cli::validate_command(args);
   if (command == "list") return capsim::cli::list_command(args);
   std::cerr << "capsim: unknown command '" << command << "'\n\n" << kUsage;

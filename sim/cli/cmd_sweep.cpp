@@ -1,0 +1,291 @@
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "capsim/error.hpp"
+#include "capsim/io/scenario_loader.hpp"
+#include "capsim/io/sweep_output.hpp"
+#include "capsim/sweep.hpp"
+#include "commands.hpp"
+#include "mpi_session.hpp"
+#include "parse.hpp"
+#include "progress.hpp"
+
+namespace po = boost::program_options;
+
+namespace capsim::cli {
+
+namespace {
+
+constexpr const char* kSweepUsage =
+    R"(Usage: capsim sweep SCENARIO --vary key.path=SPEC... [OPTIONS]
+
+Runs SCENARIO at many points, each a set of values of the varied keys, and
+reports every key figure's mean, p05, p50 and p95 per point. Every point runs
+the same paths with the same seed (common random numbers), so differences
+between points are caused by the varied values.
+
+SPEC is a list a,b,c (numbers, model names, YAML values), linspace:lo:hi:n
+(n evenly spaced numbers) or a range lo:hi (for --method lhs or random; whole
+numbers when lo and hi are). Any scenario key can be varied, also numbers in
+lists (procurement.orders.0.count) and model choices
+(classes.chat.growth.model=exponential,logistic).
+
+Examples:
+  capsim sweep scenarios/msft-japan-2024.yaml --paths 1000 \
+    --vary classes.inference.growth.rate=0.5,0.9,1.3 \
+    --vary procurement.orders.0.count=linspace:4000:12000:3 -o grid.h5 --csv grid.csv
+  capsim sweep scenarios/msft-japan-2024.yaml --method lhs --samples 100 \
+    --vary classes.inference.growth.rate=0.3:1.5 --vary finance.budget_usd=2.5e9:3.5e9 \
+    -o lhs.h5 --sort over_budget:desc
+  mpirun -np 8 capsim sweep ...          (points and paths across MPI ranks)
+  capsim sweep ... --shard 2/8 -o part2.h5; capsim merge part*.h5 -o all.h5
+
+A sweep with -o writes its file at checkpoints (every --checkpoint-seconds)
+and when interrupted; the same command with --resume continues it without
+recomputing the points already in the file.
+
+Options)";
+
+// Whether `path` names an existing file.
+bool exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+// Loads the scenario of one point; an error in a varied value names the
+// --vary argument (and the value, when it is not the argument's own SPEC).
+ScenarioSpec load_point(const std::string& scenario, const models::ModelRegistries& registries,
+                        const std::vector<std::string>& sets, const sweep::Definition& definition,
+                        const std::vector<std::string>& values) {
+  std::vector<std::string> overrides = sets;
+  const auto varied = sweep::point_overrides(definition, values);
+  overrides.insert(overrides.end(), varied.begin(), varied.end());
+  try {
+    return io::load_scenario(scenario, registries, overrides);
+  } catch (const InputError& e) {
+    std::vector<Diagnostic> diagnostics = e.diagnostics();
+    for (Diagnostic& d : diagnostics) {
+      const int line = d.mark.line - static_cast<int>(sets.size()) - 1;
+      if (d.mark.file != "--set" || line < 0 || line >= static_cast<int>(definition.axes.size()))
+        continue;
+      const sweep::Axis& axis = definition.axes[static_cast<std::size_t>(line)];
+      const std::string& value = values[static_cast<std::size_t>(line)];
+      d.mark = SourceMark{
+          "--vary '" + axis.argument + "'" + (value == axis.spec ? "" : " (value " + value + ")"),
+          0, 0};
+      const std::string prefix = "in --set '" + axis.key + "=" + value + "': ";
+      if (d.message.rfind(prefix, 0) == 0) d.message = d.message.substr(prefix.size());
+    }
+    if (diagnostics.empty()) throw;
+    throw InputError(std::move(diagnostics));
+  }
+}
+
+// Checks every value of every axis on its own on top of the base scenario
+// (at most kCheckedValues per axis, always including a range's ends), so a
+// bad --vary fails before any work. Combinations are checked when their
+// point runs.
+void check_axes(const std::string& scenario, const models::ModelRegistries& registries,
+                const std::vector<std::string>& sets, const sweep::Definition& definition,
+                const std::vector<std::vector<std::string>>& points) {
+  constexpr std::size_t kCheckedValues = 1000;
+  for (std::size_t a = 0; a < definition.axes.size(); ++a) {
+    const sweep::Axis& axis = definition.axes[a];
+    std::set<std::string> values;
+    if (axis.kind == sweep::Axis::Kind::range) {
+      const double ends[] = {axis.lo, axis.hi};
+      for (double x : ends) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, axis.integer ? "%.0f" : "%.17g", x);
+        values.insert(buf);
+      }
+    } else {
+      values.insert(axis.values.begin(), axis.values.end());
+    }
+    for (const auto& point : points) {
+      if (values.size() >= kCheckedValues) break;
+      values.insert(point[a]);
+    }
+    sweep::Definition one;
+    one.axes = {axis};
+    for (const std::string& v : values) (void)load_point(scenario, registries, sets, one, {v});
+  }
+}
+
+}  // namespace
+
+int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
+  po::options_description opts(kSweepUsage);
+  std::vector<std::string> varies, sets;
+  std::string method_text = "grid", output, csv, shard_text, sort_text;
+  std::int64_t samples = 0, paths = 0;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  double checkpoint_seconds = 10.0;
+  opts.add_options()("help,h", "show this help")(
+      "vary", po::value(&varies)->composing(),
+      "a key to vary and its values: --vary key.path=SPEC (repeatable)")(
+      "method", po::value(&method_text), "grid (every combination), lhs or random (default grid)")(
+      "samples", po::value(&samples), "number of points for lhs and random")(
+      "output,o", po::value(&output), "write the sweep (and its checkpoints) to this HDF5 file")(
+      "csv", po::value(&csv), "write one row per point to this CSV file")(
+      "paths,n", po::value(&paths), "random paths per point (default: time.paths)")(
+      "seed,s", po::value(&seed), "random seed of every point (default: time.seed)")(
+      "set", po::value(&sets)->composing(),
+      "override a key of every point: --set key.path=value (repeatable)")(
+      "resume", "continue the sweep in the -o file, skipping the points it holds")(
+      "shard", po::value(&shard_text), "run only part I of N of the points: --shard I/N")(
+      "sort", po::value(&sort_text),
+      "order the summary by a key figure's mean: NAME or NAME:desc (e.g. total_spend_usd)")(
+      "threads,t", po::value(&threads), "worker threads per process (default: all cores)")(
+      "checkpoint-seconds", po::value(&checkpoint_seconds),
+      "write the -o file at least this often while running (default 10)")("quiet,q",
+                                                                          "no progress bar");
+  std::string scenario;
+  const auto parsed = parse_args(args, opts, "scenario", &scenario, 1);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+
+  MpiSession mpi;
+  sweep::Communicator& comm = mpi.comm();
+  const bool root = comm.rank() == 0;
+  try {
+    if (scenario.empty()) throw InputError("sweep: missing SCENARIO (see capsim sweep --help)");
+    if (vm.count("paths") && paths < 1)
+      throw InputError("sweep: --paths must be at least 1 (got " + std::to_string(paths) + ")");
+    if (vm.count("threads") && threads < 1)
+      throw InputError("sweep: --threads must be at least 1 (got " + std::to_string(threads) + ")");
+    if (!(checkpoint_seconds >= 0.0))
+      throw InputError("sweep: --checkpoint-seconds must be 0 or more");
+    if (vm.count("resume") && output.empty())
+      throw InputError("sweep: --resume needs the sweep's output file (-o OUT.h5)");
+    if (vm.count("shard") && output.empty() && csv.empty())
+      throw InputError("sweep: --shard needs an output file (-o PART.h5) to merge later");
+
+    sweep::Definition definition;
+    for (const auto& v : varies) definition.axes.push_back(sweep::parse_axis(v));
+    definition.method = sweep::parse_method(method_text);
+    definition.samples = samples;
+    if (vm.count("samples") && samples < 1)
+      throw InputError("sweep: --samples must be at least 1 (got " + std::to_string(samples) + ")");
+    const sweep::Shard shard = vm.count("shard") ? sweep::parse_shard(shard_text) : sweep::Shard{};
+
+    const auto registries = models::builtin_registries();
+    const ScenarioSpec base = io::load_scenario(scenario, registries, sets);
+    definition.paths = paths > 0 ? paths : base.time.paths;
+    definition.seed = vm.count("seed") ? seed : base.time.seed;
+    std::vector<std::vector<std::string>> points = sweep::make_points(definition);
+    check_axes(scenario, registries, sets, definition, points);
+
+    sweep::Table table = sweep::make_table(base, scenario, definition, points);
+    if (vm.count("shard")) table.shard = shard.text();
+    const std::optional<io::SweepSort> sort =
+        sort_text.empty() ? std::nullopt
+                          : std::optional<io::SweepSort>(io::parse_sweep_sort(table, sort_text));
+
+    // Rank 0 reads what a previous run left and tells the others which
+    // points remain: [status, done flags...].
+    std::vector<std::uint8_t> message;
+    std::exception_ptr resume_error;
+    std::int64_t resumed = 0;
+    if (root) {
+      try {
+        if (vm.count("resume") && exists(output)) {
+          const sweep::Table previous = io::read_sweep_file(output);
+          if (previous.sweep_id != table.sweep_id)
+            throw InputError(
+                "--resume: " + output +
+                " holds a different sweep (other scenario, --vary, --method, --samples, "
+                "--paths, --seed or --set); remove it or choose another -o");
+          table.stats = previous.stats;
+          table.prob_over_budget = previous.prob_over_budget;
+          table.done = previous.done;
+          resumed = table.points_done();
+        }
+        message.push_back(0);
+        message.insert(message.end(), table.done.begin(), table.done.end());
+      } catch (const InputError&) {
+        resume_error = std::current_exception();
+        message = {2};
+      } catch (...) {
+        resume_error = std::current_exception();
+        message = {1};
+      }
+    }
+    comm.broadcast(message);
+    if (resume_error) std::rethrow_exception(resume_error);
+    if (message.at(0) == 2) throw InputError("(rank 0 reported the error)");
+    if (message.at(0) != 0) throw RuntimeError("(rank 0 reported the error)");
+    std::copy(message.begin() + 1, message.end(), table.done.begin());
+
+    std::vector<std::int64_t> todo;
+    for (std::int64_t i = shard.first(table.points()); i < shard.last(table.points()); ++i)
+      if (!table.done[static_cast<std::size_t>(i)]) todo.push_back(i);
+
+    if (root) {
+      std::cerr << "capsim sweep: " << table.points() << " points (" << table.method << "), "
+                << definition.paths << " paths each, seed " << definition.seed;
+      if (vm.count("shard"))
+        std::cerr << "; shard " << shard.text() << " holds points " << shard.first(table.points())
+                  << " to " << shard.last(table.points()) - 1;
+      if (comm.size() > 1) std::cerr << "; " << comm.size() << " MPI processes";
+      std::cerr << "\ncommon random numbers: every point runs the same " << definition.paths
+                << " paths with seed " << definition.seed
+                << ", so differences between points are caused by the varied values\n";
+      if (resumed > 0)
+        std::cerr << "resuming " << output << ": " << resumed << " points already done, "
+                  << todo.size() << " to compute\n";
+      if (!output.empty()) io::write_sweep_file(output, table);
+    }
+
+    sweep::ExecuteOptions options;
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    options.threads = threads > 0 ? threads : std::max(1, cores / mpi.local_ranks());
+    options.cancel = &cancel;
+    options.checkpoint_seconds = checkpoint_seconds;
+    if (!output.empty())
+      options.checkpoint = [&](const sweep::Table& t) { io::write_sweep_file(output, t); };
+    ProgressBar bar("capsim sweep", root && vm.count("quiet") == 0);
+    options.progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+    std::int64_t computed = 0;
+    try {
+      computed = sweep::execute(
+          table, todo,
+          [&](std::int64_t point) {
+            return load_point(scenario, registries, sets, definition,
+                              table.values[static_cast<std::size_t>(point)]);
+          },
+          registries, comm, options);
+    } catch (const Interrupted&) {
+      if (root) {
+        if (output.empty())
+          std::cerr << "capsim: interrupted; no output written\n";
+        else
+          std::cerr << "capsim: interrupted; " << table.points_done() << " of " << table.points()
+                    << " points saved in " << output
+                    << "; run the same command with --resume to continue\n";
+      }
+      return 130;
+    }
+    if (!root) return 0;
+
+    if (!output.empty()) io::write_sweep_file(output, table);
+    if (!csv.empty()) io::write_sweep_csv(csv, table);
+    io::print_sweep_summary(std::cout, table, sort ? &*sort : nullptr);
+    std::cerr << "computed " << computed << " points";
+    if (resumed > 0) std::cerr << " (" << resumed << " taken from " << output << ")";
+    std::cerr << '\n';
+    return 0;
+  } catch (const InputError&) {
+    // Every process sees the same input; only rank 0 reports it.
+    if (!root) return 2;
+    throw;
+  }
+}
+
+}  // namespace capsim::cli

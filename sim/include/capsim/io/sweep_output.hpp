@@ -1,0 +1,44 @@
+// Sweep outputs: the HDF5 file (also the checkpoint that --resume and merge
+// read), CSV, and the one-line-per-point summary. The layout is documented
+// in docs/output.md.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "capsim/sweep.hpp"
+
+namespace capsim::io {
+
+inline constexpr int kSweepFormatVersion = 1;
+
+// Writes `table` to `path` atomically: a temporary file beside it, synced
+// and renamed, so the file on disk is always a complete sweep file (a
+// checkpoint), whatever happens to the process.
+void write_sweep_file(const std::string& path, const sweep::Table& table);
+
+// Reads a file written by write_sweep_file. Throws InputError naming the
+// file when it is not a capsim sweep file.
+sweep::Table read_sweep_file(const std::string& path);
+
+// One header row, then one row per point done: point, the varied values,
+// prob_over_budget and <key figure>_{mean,p05,p50,p95}.
+void write_sweep_csv(const std::string& path, const sweep::Table& table);
+
+// The column a sweep can be sorted by: a key-figure column name (as in
+// key_figure_column_names, e.g. "total_spend_usd" or
+// "unserved_fraction[chat]") or "prob_over_budget", optionally followed by
+// ":desc". Throws InputError listing the names when unknown.
+struct SweepSort {
+  Eigen::Index column = -1;  // key-figure column; -1 for prob_over_budget
+  bool descending = false;
+  std::string name;
+};
+SweepSort parse_sweep_sort(const sweep::Table& table, const std::string& text);
+
+// A readable table, one line per point done: the varied values and the
+// means of the main key figures (and of the sort column), sorted by `sort`
+// when given (points in order otherwise).
+void print_sweep_summary(std::ostream& out, const sweep::Table& table, const SweepSort* sort);
+
+}  // namespace capsim::io

@@ -1,0 +1,531 @@
+// Sweeps: --vary parsing, grid/lhs/random points, common random numbers,
+// and the scale-out features of the executable (shards and merge, MPI,
+// resume after SIGKILL, SIGINT), compared dataset by dataset.
+#include <hdf5.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "capsim/engine.hpp"
+#include "capsim/error.hpp"
+#include "capsim/io/scenario_loader.hpp"
+#include "capsim/io/sweep_output.hpp"
+#include "capsim/sweep.hpp"
+#include "run_process.hpp"
+
+namespace fs = std::filesystem;
+using capsim::sweep::Axis;
+using capsim::sweep::Definition;
+using capsim::sweep::Method;
+using capsim::test::Process;
+using capsim::test::ProcessResult;
+using capsim::test::ScratchDir;
+
+namespace {
+
+std::string source(const std::string& relative) {
+  return std::string(CAPSIM_SOURCE_DIR) + "/" + relative;
+}
+
+const capsim::models::ModelRegistries& registries() {
+  static const auto r = capsim::models::builtin_registries();
+  return r;
+}
+
+ProcessResult run_capsim(const std::vector<std::string>& args, double timeout_s = 300) {
+  const ScratchDir logs("sweep_log");
+  Process process(args, logs.path());
+  return process.wait(std::chrono::duration<double>(timeout_s));
+}
+
+// Every dataset of an HDF5 file by path: numbers as doubles (compared bit
+// for bit), texts as texts. Attributes (e.g. the creation time) are not
+// included.
+struct Datasets {
+  std::map<std::string, std::vector<double>> numbers;
+  std::map<std::string, std::vector<std::string>> texts;
+};
+
+Datasets read_datasets(const fs::path& path) {
+  Datasets out;
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  std::vector<std::string> names;
+  H5Ovisit(
+      file, H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+        if (info->type == H5O_TYPE_DATASET)
+          static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+        return 0;
+      },
+      &names);
+  for (const auto& name : names) {
+    const hid_t set = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    const hid_t space = H5Dget_space(set);
+    const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+    const hid_t type = H5Dget_type(set);
+    if (H5Tget_class(type) == H5T_STRING) {
+      const hid_t memory = H5Tcopy(H5T_C_S1);
+      H5Tset_size(memory, H5T_VARIABLE);
+      H5Tset_cset(memory, H5T_CSET_UTF8);
+      std::vector<char*> text(count, nullptr);
+      if (count > 0) H5Dread(set, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data());
+      auto& dest = out.texts[name];
+      for (char* t : text) {
+        dest.emplace_back(t ? t : "");
+        H5free_memory(t);
+      }
+      H5Tclose(memory);
+    } else {
+      auto& dest = out.numbers[name];
+      dest.resize(count);
+      if (count > 0) H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, dest.data());
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Dclose(set);
+  }
+  H5Fclose(file);
+  return out;
+}
+
+// Datasets equal, numbers bit for bit (NaN equals NaN of the same bits).
+void require_identical(const fs::path& a, const fs::path& b) {
+  const Datasets x = read_datasets(a), y = read_datasets(b);
+  REQUIRE(x.numbers.size() > 10);
+  std::set<std::string> names_x, names_y;
+  for (const auto& [name, _] : x.numbers) names_x.insert(name);
+  for (const auto& [name, _] : y.numbers) names_y.insert(name);
+  REQUIRE(names_x == names_y);
+  for (const auto& [name, values] : x.numbers) {
+    INFO("dataset " << name);
+    const auto& other = y.numbers.at(name);
+    REQUIRE(values.size() == other.size());
+    CHECK(std::memcmp(values.data(), other.data(), values.size() * sizeof(double)) == 0);
+  }
+  CHECK(x.texts == y.texts);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (const char c : text) {
+    if (c == '\n') {
+      lines.push_back(line);
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A sweep of the two-region test scenario: 4 x 3 grid points of 6 months.
+std::vector<std::string> grid_sweep(const std::string& out, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"sweep",   source("tests/scenarios/two-regions.yaml"),
+                                   "--paths", "150",
+                                   "--set",   "time.horizon_months=6",
+                                   "--vary",  "classes.chat.growth.rate=0.2,0.5,0.8,1.1",
+                                   "--vary",  "procurement.orders.0.count=linspace:0:1000:3",
+                                   "--quiet", "-o",
+                                   out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("sweep: --vary key.path=SPEC is parsed into values", "[sweep]") {
+  SECTION("a list, with commas inside brackets kept") {
+    const Axis a = capsim::sweep::parse_axis("classes.chat.growth={model: exponential, rate: 1},x");
+    CHECK(a.kind == Axis::Kind::list);
+    CHECK(a.key == "classes.chat.growth");
+    CHECK(a.values == std::vector<std::string>{"{model: exponential, rate: 1}", "x"});
+  }
+  SECTION("linspace gives evenly spaced numbers and ends exactly at hi") {
+    const Axis a = capsim::sweep::parse_axis("k=linspace:0.5:1.5:5");
+    CHECK(a.kind == Axis::Kind::linspace);
+    CHECK(a.values == std::vector<std::string>{"0.5", "0.75", "1", "1.25", "1.5"});
+    CHECK(capsim::sweep::parse_axis("k=linspace:0.1:0.3:3").values.back() == "0.3");
+    CHECK(capsim::sweep::parse_axis("k=linspace:7:7:1").values == std::vector<std::string>{"7"});
+  }
+  SECTION("a range, of whole numbers when both ends are") {
+    const Axis r = capsim::sweep::parse_axis("k=0.5:2");
+    CHECK(r.kind == Axis::Kind::range);
+    CHECK(r.lo == 0.5);
+    CHECK(r.hi == 2.0);
+    CHECK_FALSE(r.integer);
+    CHECK(capsim::sweep::parse_axis("k=10:100").integer);
+  }
+  SECTION("bad arguments name the argument") {
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"k", "expected key.path=SPEC"},
+        {"=1,2", "expected key.path=SPEC"},
+        {"k=", "empty SPEC"},
+        {"k=linspace:1:2", "bad linspace"},
+        {"k=linspace:a:2:3", "bad linspace"},
+        {"k=linspace:1:2:0", "empty linspace"},
+        {"k=linspace:1:1:4", "empty range"},
+        {"k=3:1", "empty range"},
+        {"k=2:2", "empty range"},
+        {"k=1,,2", "empty value at position 2"},
+    };
+    for (const auto& [argument, message] : bad) {
+      INFO(argument);
+      try {
+        capsim::sweep::parse_axis(argument);
+        FAIL("accepted");
+      } catch (const capsim::InputError& e) {
+        CHECK(has(e.what(), "--vary '" + argument + "'"));
+        CHECK(has(e.what(), message));
+      }
+    }
+  }
+}
+
+TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
+  Definition d;
+  d.seed = 7;
+  SECTION("a grid is the product of the lists, the last axis fastest") {
+    d.axes = {capsim::sweep::parse_axis("a=1,2"), capsim::sweep::parse_axis("b=x,y,z")};
+    const auto points = capsim::sweep::make_points(d);
+    REQUIRE(points.size() == 6);
+    CHECK(points[0] == std::vector<std::string>{"1", "x"});
+    CHECK(points[2] == std::vector<std::string>{"1", "z"});
+    CHECK(points[3] == std::vector<std::string>{"2", "x"});
+    CHECK(points[5] == std::vector<std::string>{"2", "z"});
+  }
+  SECTION("lhs puts exactly one point in every stratum of every axis") {
+    const int n = 64;
+    d.method = Method::lhs;
+    d.samples = n;
+    d.axes = {capsim::sweep::parse_axis("a=0:64.0"), capsim::sweep::parse_axis("b=1:64"),
+              capsim::sweep::parse_axis("c=p,q,r,s")};
+    const auto points = capsim::sweep::make_points(d);
+    REQUIRE(points.size() == static_cast<std::size_t>(n));
+    std::set<long> strata_a, whole_b;
+    std::map<std::string, int> picks_c;
+    for (const auto& p : points) {
+      const double x = std::stod(p[0]);
+      CHECK(x > 0.0);
+      CHECK(x <= 64.0);
+      strata_a.insert(static_cast<long>(std::ceil(x)) - 1);  // stratum s is (s, s+1]
+      CHECK(p[1].find('.') == std::string::npos);            // whole numbers
+      whole_b.insert(std::stol(p[1]));
+      ++picks_c[p[2]];
+    }
+    CHECK(strata_a.size() == static_cast<std::size_t>(n));
+    CHECK(whole_b.size() == static_cast<std::size_t>(n));  // 1..64, each once
+    CHECK(*whole_b.begin() == 1);
+    CHECK(*whole_b.rbegin() == 64);
+    for (const auto& [value, count] : picks_c) CHECK(count == n / 4);  // stratified
+    // A pure function of the definition; another seed gives other points.
+    CHECK(capsim::sweep::make_points(d) == points);
+    d.seed = 8;
+    CHECK(capsim::sweep::make_points(d) != points);
+  }
+  SECTION("random points stay in the range") {
+    d.method = Method::random;
+    d.samples = 200;
+    d.axes = {capsim::sweep::parse_axis("a=-1:1")};
+    double lo = 1, hi = -1;
+    for (const auto& p : capsim::sweep::make_points(d)) {
+      lo = std::min(lo, std::stod(p[0]));
+      hi = std::max(hi, std::stod(p[0]));
+    }
+    CHECK(lo >= -1.0);
+    CHECK(hi <= 1.0);
+    CHECK(hi - lo > 1.8);  // 200 uniform draws cover most of [-1, 1]
+  }
+  SECTION("combinations that cannot work are refused") {
+    d.axes = {capsim::sweep::parse_axis("a=0:1")};
+    CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --method lhs or random"));
+    d.method = Method::lhs;
+    CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --samples"));
+    d.samples = 10;
+    d.axes.push_back(capsim::sweep::parse_axis("a=1,2"));
+    CHECK_THROWS_WITH(d.check(), Catch::Contains("already varied"));
+    d.axes.pop_back();
+    d.method = Method::grid;
+    d.axes = {capsim::sweep::parse_axis("a=1,2")};
+    CHECK_THROWS_WITH(d.check(), Catch::Contains("--samples applies to"));
+    CHECK_NOTHROW(capsim::sweep::parse_shard("3/3"));
+    CHECK_THROWS_WITH(capsim::sweep::parse_shard("4/3"), Catch::Contains("--shard"));
+    CHECK_THROWS_WITH(capsim::sweep::parse_shard("0/3"), Catch::Contains("--shard"));
+  }
+}
+
+TEST_CASE("sweep: each point equals a run with the same --set (common random numbers)", "[sweep]") {
+  const std::string scenario = source("tests/scenarios/two-regions.yaml");
+  Definition d;
+  d.axes = {capsim::sweep::parse_axis("classes.chat.growth.rate=0.2,1.4"),
+            capsim::sweep::parse_axis("finance.budget_usd=1.5e8,3e8")};
+  d.paths = 300;
+  d.seed = 11;
+  const auto base = capsim::io::load_scenario(scenario, registries());
+  auto table = capsim::sweep::make_table(base, scenario, d, capsim::sweep::make_points(d));
+  capsim::sweep::SingleProcess comm;
+  capsim::sweep::ExecuteOptions options;
+  options.threads = 2;
+  const std::vector<std::int64_t> todo = {0, 1, 2, 3};
+  const auto computed = capsim::sweep::execute(
+      table, todo,
+      [&](std::int64_t p) {
+        return capsim::io::load_scenario(
+            scenario, registries(),
+            capsim::sweep::point_overrides(d, table.values[static_cast<std::size_t>(p)]));
+      },
+      registries(), comm, options);
+  CHECK(computed == 4);
+  CHECK(table.points_done() == 4);
+  for (std::int64_t p = 0; p < 4; ++p) {
+    INFO("point " << p);
+    const auto spec = capsim::io::load_scenario(
+        scenario, registries(),
+        capsim::sweep::point_overrides(d, table.values[static_cast<std::size_t>(p)]));
+    capsim::RunOptions run_options;
+    run_options.paths = 300;
+    run_options.seed = 11;
+    run_options.has_seed = true;
+    const auto run = capsim::run(spec, registries(), run_options);
+    for (Eigen::Index j = 0; j < 4; ++j)
+      CHECK((table.stats.row(p).segment(j * table.columns, table.columns) ==
+             run.key_figure_stats.row(j))
+                .all());
+    CHECK(table.prob_over_budget[p] == run.prob_over_budget);
+  }
+  // Points 0 and 1 share the growth rate and differ in budget: with common
+  // random numbers their demand is identical, path for path, so its mean and
+  // quantiles are equal; points 0 and 2 differ in growth, and so in demand.
+  for (const auto& info : table.key_figures) {
+    if (info.name != "demand_h100e_gpuh") continue;
+    for (Eigen::Index j = 0; j < 4; ++j) {
+      const Eigen::Index c = j * table.columns + info.offset;  // class chat
+      CHECK(table.stats(0, c) == table.stats(1, c));
+      CHECK(table.stats(0, c) < table.stats(2, c));
+    }
+  }
+}
+
+TEST_CASE("sweep: shards 1/3, 2/3 and 3/3 merged equal the whole sweep", "[sweep][cli]") {
+  const ScratchDir dir("sweep_shards");
+  const std::string whole = (dir / "whole.h5").string();
+  auto r = run_capsim(grid_sweep(whole, {"--csv", (dir / "whole.csv").string()}));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(has(r.err, "common random numbers"));
+  CHECK(lines_of(r.out).size() == 2 + 12);  // header, rule, one line per point
+  std::vector<std::string> merge = {"merge"};
+  for (int i = 1; i <= 3; ++i) {
+    const std::string part = (dir / ("part" + std::to_string(i) + ".h5")).string();
+    r = run_capsim(grid_sweep(part, {"--shard", std::to_string(i) + "/3"}));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(lines_of(r.out).size() == 2 + 4);
+    merge.push_back(part);
+  }
+  {
+    // Two shards do not make the whole sweep.
+    r = run_capsim({"merge", merge[1], merge[2], "-o", (dir / "two.h5").string()});
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "4 of 12 points are in none of the parts"));
+  }
+  const std::string merged = (dir / "merged.h5").string();
+  merge.insert(merge.end(), {"-o", merged, "--csv", (dir / "merged.csv").string()});
+  r = run_capsim(merge);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  require_identical(whole, merged);
+  CHECK(capsim::test::read_text(dir / "whole.csv") == capsim::test::read_text(dir / "merged.csv"));
+
+  // A part of another sweep (other paths) is refused.
+  const std::string other = (dir / "other.h5").string();
+  auto args = grid_sweep(other, {"--shard", "1/3"});
+  args[3] = "120";
+  REQUIRE(run_capsim(args).code == 0);
+  r = run_capsim({"merge", merge[1], other, merge[3], "-o", (dir / "bad.h5").string()});
+  CHECK(r.code == 2);
+  CHECK(has(r.err, "different sweep"));
+  CHECK_FALSE(fs::exists(dir / "bad.h5"));
+  // So is a file that is not a sweep.
+  r = run_capsim({"merge", source("tests/scenarios/two-regions.yaml"), "-o", "x.h5"});
+  CHECK(r.code == 2);
+  CHECK(has(r.err, "not an HDF5 file"));
+}
+
+TEST_CASE("sweep: mpirun -np 2 gives the datasets of the single-process sweep",
+          "[sweep][cli][mpi]") {
+  const auto version = run_capsim({"--version"});
+  if (!has(version.out, "(with MPI)") || std::system("command -v mpirun >/dev/null 2>&1") != 0) {
+    WARN("capsim was built without MPI or mpirun is missing; the MPI test is skipped");
+    return;
+  }
+  // Open MPI's own allocations are not ours to check for leaks.
+  ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  const ScratchDir dir("sweep_mpi");
+  const ScratchDir logs("sweep_mpi_log");
+  const auto mpirun = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--allow-run-as-root", "--oversubscribe", "-np", "2", CAPSIM_EXE});
+    const std::string mpirun_path = "/usr/bin/mpirun";
+    Process process(args, logs.path(), mpirun_path);
+    return process.wait(std::chrono::seconds(300));
+  };
+  SECTION("points spread across the ranks") {
+    const std::string single = (dir / "single.h5").string(), mpi = (dir / "mpi.h5").string();
+    REQUIRE(run_capsim(grid_sweep(single, {})).code == 0);
+    const auto r = mpirun(grid_sweep(mpi, {}));
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.err, "2 MPI processes"));
+    CHECK(lines_of(r.out).size() == 2 + 12);  // only rank 0 prints
+    require_identical(single, mpi);
+  }
+  SECTION("one point's paths split across the ranks") {
+    const std::string single = (dir / "single1.h5").string(), mpi = (dir / "mpi1.h5").string();
+    const std::vector<std::string> args = {"sweep",   source("tests/scenarios/two-regions.yaml"),
+                                           "--paths", "700",
+                                           "--vary",  "classes.chat.growth.rate=0.9",
+                                           "--quiet", "-o"};
+    auto a = args;
+    a.push_back(single);
+    REQUIRE(run_capsim(a).code == 0);
+    a.back() = mpi;
+    const auto r = mpirun(a);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    require_identical(single, mpi);
+  }
+}
+
+TEST_CASE("sweep: killed with SIGKILL and resumed, a sweep equals an uninterrupted one",
+          "[sweep][cli][interrupt]") {
+  const ScratchDir dir("sweep_kill");
+  const ScratchDir logs("sweep_kill_log");
+  const std::string whole = (dir / "whole.h5").string(), resumed = (dir / "resumed.h5").string();
+  const auto sweep = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"sweep",
+                                     source("tests/scenarios/two-regions.yaml"),
+                                     "--paths",
+                                     "200",
+                                     "--threads",
+                                     "1",
+                                     "--set",
+                                     "time.horizon_months=6",
+                                     "--method",
+                                     "lhs",
+                                     "--samples",
+                                     "30",
+                                     "--vary",
+                                     "classes.chat.growth.rate=0.1:1.5",
+                                     "--vary",
+                                     "finance.budget_usd=1e8:3e8",
+                                     "--checkpoint-seconds",
+                                     "0",
+                                     "--quiet",
+                                     "-o",
+                                     out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  REQUIRE(run_capsim(sweep(whole, {})).code == 0);
+
+  std::int64_t done_at_kill = 0;
+  {
+    Process process(sweep(resumed, {}), logs.path());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!fs::exists(resumed)) continue;
+      done_at_kill = capsim::io::read_sweep_file(resumed).points_done();
+      if (done_at_kill >= 3) break;
+    }
+    process.send(SIGKILL);
+    const auto r = process.wait(std::chrono::seconds(30));
+    CHECK(r.signal == SIGKILL);
+  }
+  // What the kill left is a complete, readable checkpoint.
+  const auto left = capsim::io::read_sweep_file(resumed);
+  INFO("points done when killed: " << left.points_done());
+  REQUIRE(left.points_done() >= 3);
+  REQUIRE(left.points_done() < 30);
+  auto r = run_capsim(sweep(resumed, {"--resume"}));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  // Finished points are not computed again.
+  CHECK(has(r.err, std::to_string(left.points_done()) + " points already done"));
+  CHECK(has(r.err, "computed " + std::to_string(30 - left.points_done()) + " points"));
+  require_identical(whole, resumed);
+
+  // --resume of a file that holds another sweep is refused.
+  auto other = sweep(resumed, {"--resume"});
+  other[3] = "100";
+  r = run_capsim(other);
+  CHECK(r.code == 2);
+  CHECK(has(r.err, "holds a different sweep"));
+}
+
+TEST_CASE("sweep: SIGINT exits 130 and leaves a readable file to resume",
+          "[sweep][cli][interrupt]") {
+  const ScratchDir dir("sweep_int");
+  const ScratchDir logs("sweep_int_log");
+  const std::string out = (dir / "out.h5").string();
+  std::vector<std::string> args = {"sweep",   source("tests/scenarios/two-regions.yaml"),
+                                   "--paths", "200",
+                                   "--set",   "time.horizon_months=6",
+                                   "--vary",  "classes.chat.growth.rate=linspace:0.1:1.5:40",
+                                   "--quiet", "-o",
+                                   out};
+  Process process(args, logs.path());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(out) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  process.send(SIGINT);
+  const auto r = process.wait(std::chrono::seconds(60));
+  INFO(r.err);
+  CHECK(r.exited);
+  CHECK(r.code == 130);
+  CHECK(has(r.err, "points saved in " + out));
+  CHECK(has(r.err, "--resume"));
+  const auto table = capsim::io::read_sweep_file(out);
+  CHECK(table.points() == 40);
+  CHECK(table.points_done() < 40);
+  for (const auto& e : capsim::test::entries_of(dir.path())) CHECK(e == "out.h5");  // no temp
+}
+
+TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2",
+          "[sweep][cli][bad]") {
+  const std::string scenario = source("tests/scenarios/two-regions.yaml");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--vary", "demand.x=1,2"}, "--vary 'demand.x=1,2' (value 1): demand: unknown key 'demand'"},
+      {{"--vary", "classes.chat.growth.rat=1,2"}, "did you mean 'rate'"},
+      {{"--vary", "classes.chat.growth.rate=linspace:1:2"}, "--vary 'classes.chat.growth.rate="},
+      {{"--vary", "classes.chat.growth.rate=5:1", "--method", "lhs", "--samples", "4"},
+       "empty range"},
+      {{"--vary", "time.paths=0,10"}, "--vary 'time.paths=0,10' (value 0): time.paths"},
+      {{"--vary", "classes.chat.growth.rate=0.1:1"}, "needs --method lhs or random"},
+      {{}, "nothing to vary"},
+  };
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = {"sweep", scenario, "--paths", "10"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_capsim(args);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(has(r.err, message));
+    CHECK(r.out.empty());
+  }
+}
