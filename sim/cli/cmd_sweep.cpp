@@ -51,6 +51,11 @@ recomputing the points already in the file.
 
 Options)";
 
+// "1 point", "12 points".
+std::string count_of(std::int64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 // Whether `path` names an existing file.
 bool exists(const std::string& path) {
   std::error_code ec;
@@ -228,18 +233,21 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       if (!table.done[static_cast<std::size_t>(i)]) todo.push_back(i);
 
     if (root) {
-      std::cerr << "capsim sweep: " << table.points() << " points (" << table.method << "), "
-                << definition.paths << " paths each, seed " << definition.seed;
+      std::cerr << "capsim sweep: " << count_of(table.points(), "point") << " (" << table.method
+                << "), " << count_of(definition.paths, "path") << " each, seed " << definition.seed;
       if (vm.count("shard"))
-        std::cerr << "; shard " << shard.text() << " holds points " << shard.first(table.points())
-                  << " to " << shard.last(table.points()) - 1;
+        std::cerr << "; shard " << shard.text()
+                  << (shard.first(table.points()) == shard.last(table.points())
+                          ? std::string(" holds no points")
+                          : " holds points " + std::to_string(shard.first(table.points())) +
+                                " to " + std::to_string(shard.last(table.points()) - 1));
       if (comm.size() > 1) std::cerr << "; " << comm.size() << " MPI processes";
       std::cerr << "\ncommon random numbers: every point runs the same " << definition.paths
                 << " paths with seed " << definition.seed
                 << ", so differences between points are caused by the varied values\n";
       if (resumed > 0)
-        std::cerr << "resuming " << output << ": " << resumed << " points already done, "
-                  << todo.size() << " to compute\n";
+        std::cerr << "resuming " << output << ": " << count_of(resumed, "point")
+                  << " already done, " << todo.size() << " to compute\n";
       if (!output.empty()) io::write_sweep_file(output, table);
     }
 
@@ -277,7 +285,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     if (!output.empty()) io::write_sweep_file(output, table);
     if (!csv.empty()) io::write_sweep_csv(csv, table);
     io::print_sweep_summary(std::cout, table, sort ? &*sort : nullptr);
-    std::cerr << "computed " << computed << " points";
+    std::cerr << "computed " << count_of(computed, "point");
     if (resumed > 0) std::cerr << " (" << resumed << " taken from " << output << ")";
     std::cerr << '\n';
     return 0;

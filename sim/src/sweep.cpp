@@ -125,8 +125,11 @@ class PointRng {
 
 enum Purpose : std::uint32_t { kPermutation = 1, kJitter = 2, kRandom = 3 };
 
-// The value of `axis` at the fraction u in (0, 1] of its range or list.
-std::string value_at(const Axis& axis, double u) {
+// The value of `axis` at the fraction u in (0, 1] of its range or list. A
+// number of a continuous range is rounded to the fewest significant digits
+// (6 or more) that keep it in the range and, for a Latin hypercube of
+// `strata` strata, in its stratum: readable values, exact strata.
+std::string value_at(const Axis& axis, double u, std::int64_t strata) {
   if (axis.kind != Axis::Kind::range) {
     const auto n = static_cast<std::int64_t>(axis.values.size());
     const auto i = std::clamp<std::int64_t>(
@@ -138,7 +141,20 @@ std::string value_at(const Axis& axis, double u) {
     const double v = std::min(axis.hi, axis.lo + std::floor(u * span));
     return std::to_string(static_cast<std::int64_t>(v));
   }
-  return number_text(std::min(axis.hi, axis.lo + u * (axis.hi - axis.lo)));
+  const double lo = axis.lo, hi = axis.hi;
+  const double x = std::min(hi, lo + u * (hi - lo));
+  const auto stratum = [&](double v) {
+    return std::ceil((v - lo) / (hi - lo) * static_cast<double>(strata));
+  };
+  for (int digits = 6; digits < 17; ++digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    double r = 0;
+    if (!parse_number(buf, r) || r < lo || r > hi) continue;
+    if (strata > 0 && stratum(r) != stratum(x)) continue;
+    return buf;
+  }
+  return number_text(x);
 }
 
 }  // namespace
@@ -308,7 +324,7 @@ std::vector<std::vector<std::string>> make_points(const Definition& definition) 
   for (std::size_t a = 0; a < A; ++a) {
     if (definition.method == Method::random) {
       for (std::int64_t i = 0; i < N; ++i)
-        points[static_cast<std::size_t>(i)][a] = value_at(axes[a], rng.uniform(a, i, kRandom));
+        points[static_cast<std::size_t>(i)][a] = value_at(axes[a], rng.uniform(a, i, kRandom), 0);
       continue;
     }
     // Latin hypercube: point i falls in stratum order[i] of this axis; the
@@ -326,7 +342,7 @@ std::vector<std::vector<std::string>> make_points(const Definition& definition) 
       const double u =
           (static_cast<double>(order[static_cast<std::size_t>(i)]) + rng.uniform(a, i, kJitter)) /
           static_cast<double>(N);
-      points[static_cast<std::size_t>(i)][a] = value_at(axes[a], u);
+      points[static_cast<std::size_t>(i)][a] = value_at(axes[a], u, N);
     }
   }
   return points;
