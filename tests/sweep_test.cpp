@@ -517,6 +517,9 @@ TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2"
        "empty range"},
       {{"--vary", "time.paths=0,10"}, "--vary 'time.paths=0,10' (value 0): time.paths"},
       {{"--vary", "classes.chat.growth.rate=0.1:1"}, "needs --method lhs or random"},
+      {{"--vary", "classes.chat.noise.model=none,log_ar1"},
+       "(with --vary "
+       "'classes.chat.noise.model=none,log_ar1', value none)"},
       {{}, "nothing to vary"},
   };
   for (const auto& [extra, message] : cases) {
@@ -528,4 +531,19 @@ TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2"
     CHECK(has(r.err, message));
     CHECK(r.out.empty());
   }
+}
+
+TEST_CASE("sweep: model choices and numbers inside lists can be varied", "[sweep][cli]") {
+  const ScratchDir dir("sweep_models");
+  const auto r = run_capsim(
+      {"sweep", source("tests/scenarios/two-regions.yaml"), "--paths", "40", "--vary",
+       "classes.chat.noise={model: none},{model: log_ar1, sigma: 0.3}", "--vary",
+       "procurement.orders.1.count=0,300", "--csv", (dir / "m.csv").string(), "--quiet"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto csv = lines_of(capsim::test::read_text(dir / "m.csv"));
+  REQUIRE(csv.size() == 5);
+  // Quoted, since the model's map holds commas.
+  CHECK(csv[1].rfind("0,{model: none},0,", 0) == 0);
+  CHECK(csv[4].rfind("3,\"{model: log_ar1, sigma: 0.3}\",300,", 0) == 0);
 }

@@ -32,8 +32,8 @@ between points are caused by the varied values.
 SPEC is a list a,b,c (numbers, model names, YAML values), linspace:lo:hi:n
 (n evenly spaced numbers) or a range lo:hi (for --method lhs or random; whole
 numbers when lo and hi are). Any scenario key can be varied, also numbers in
-lists (procurement.orders.0.count) and model choices
-(classes.chat.growth.model=exponential,logistic).
+lists (procurement.orders.0.count) and model choices, given whole with their
+parameters: --vary 'classes.chat.noise={model: none},{model: log_ar1, sigma: 0.1}'.
 
 Examples:
   capsim sweep scenarios/msft-japan-2024.yaml --paths 1000 \
@@ -118,7 +118,21 @@ void check_axes(const std::string& scenario, const models::ModelRegistries& regi
     }
     sweep::Definition one;
     one.axes = {axis};
-    for (const std::string& v : values) (void)load_point(scenario, registries, sets, one, {v});
+    for (const std::string& v : values) {
+      try {
+        (void)load_point(scenario, registries, sets, one, {v});
+      } catch (const InputError& e) {
+        // An error found in the file (e.g. a parameter the new model does not
+        // take) is still caused by the varied value: say which.
+        std::vector<Diagnostic> diagnostics = e.diagnostics();
+        for (Diagnostic& d : diagnostics)
+          if (d.mark.file.rfind("--vary", 0) != 0)
+            d.message += " (with --vary '" + axis.argument + "'" +
+                         (v == axis.spec ? "" : ", value " + v) + ")";
+        if (diagnostics.empty()) throw;
+        throw InputError(std::move(diagnostics));
+      }
+    }
   }
 }
 
