@@ -531,6 +531,11 @@ TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2"
     CHECK(has(r.err, message));
     CHECK(r.out.empty());
   }
+  // A point too large for this machine's memory is refused before any work.
+  const auto r = run_capsim(
+      {"sweep", scenario, "--paths", "50000000000", "--vary", "classes.chat.growth.rate=1,2"});
+  CHECK(r.code == 2);
+  CHECK(has(r.err, "paths per point would need about"));
 }
 
 TEST_CASE("sweep: model choices and numbers inside lists can be varied", "[sweep][cli]") {

@@ -11,6 +11,7 @@
 #include "capsim/io/sweep_output.hpp"
 #include "capsim/sweep.hpp"
 #include "commands.hpp"
+#include "memory.hpp"
 #include "mpi_session.hpp"
 #include "parse.hpp"
 #include "progress.hpp"
@@ -197,6 +198,15 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     const auto registries = models::builtin_registries();
     const ScenarioSpec base = io::load_scenario(scenario, registries, sets);
     definition.paths = paths > 0 ? paths : base.time.paths;
+    // Refuse a point too large for this machine before any work (several
+    // small points may run at once, but then each is well below this).
+    if (const std::uint64_t need = estimate_run_bytes(base, make_layout(base), definition.paths),
+        have = physical_memory_bytes();
+        have > 0 && need > have)
+      throw InputError("sweep: " + std::to_string(definition.paths) +
+                       " paths per point would need about " + format_bytes(need) +
+                       " of memory (this machine has " + format_bytes(have) +
+                       "); use fewer --paths");
     definition.seed = vm.count("seed") ? seed : base.time.seed;
     std::vector<std::vector<std::string>> points = sweep::make_points(definition);
     check_axes(scenario, registries, sets, definition, points);
