@@ -46,9 +46,10 @@ Examples:
   mpirun -np 8 capsim sweep ...          (points and paths across MPI ranks)
   capsim sweep ... --shard 2/8 -o part2.h5; capsim merge part*.h5 -o all.h5
 
-A sweep with -o writes its file at checkpoints (every --checkpoint-seconds)
-and when interrupted; the same command with --resume continues it without
-recomputing the points already in the file.
+A sweep with -o writes its file after every point (or batch of points run at
+once; less often when writing it would take more than about 5% of the time,
+or with --checkpoint-seconds) and when interrupted; the same command with
+--resume continues it without recomputing the points already in the file.
 
 Options)";
 
@@ -146,7 +147,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
   std::int64_t samples = 0, paths = 0;
   std::uint64_t seed = 0;
   int threads = 0;
-  double checkpoint_seconds = 10.0;
+  double checkpoint_seconds = 0.0;
   opts.add_options()("help,h", "show this help")(
       "vary", po::value(&varies)->composing(),
       "a key to vary and its values: --vary key.path=SPEC (repeatable)")(
@@ -164,8 +165,8 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       "order the summary by a key figure's mean: NAME or NAME:desc (e.g. total_spend_usd)")(
       "threads,t", po::value(&threads), "worker threads per process (default: all cores)")(
       "checkpoint-seconds", po::value(&checkpoint_seconds),
-      "write the -o file at least this often while running (default 10)")("quiet,q",
-                                                                          "no progress bar");
+      "write the -o file at most this often (default 0: after every point)")("quiet,q",
+                                                                             "no progress bar");
   std::string scenario;
   const auto parsed = parse_args(args, opts, "scenario", &scenario, 1);
   if (!parsed) return 0;

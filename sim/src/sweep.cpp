@@ -455,10 +455,13 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
   std::map<std::int64_t, std::pair<Eigen::ArrayXXd, std::int64_t>> partial;  // rank 0
   std::int64_t computed = 0, since_checkpoint = 0;
   auto last_checkpoint = std::chrono::steady_clock::now();
+  double write_seconds = 0;  // how long the last checkpoint took to write
   const auto write_checkpoint = [&] {
+    const auto start = std::chrono::steady_clock::now();
     if (rank == 0 && options.checkpoint && since_checkpoint > 0) options.checkpoint(table);
     since_checkpoint = 0;
     last_checkpoint = std::chrono::steady_clock::now();
+    write_seconds = std::chrono::duration<double>(last_checkpoint - start).count();
   };
 
   for (std::int64_t begin = 0; begin < units; begin += round_units) {
@@ -559,7 +562,10 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
     const bool last = begin + round_units >= units;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count();
-    if (!last && elapsed >= options.checkpoint_seconds) write_checkpoint();
+    // At most every checkpoint_seconds, and rarely enough that writing the
+    // file takes at most about 5% of the time (large sweeps, big files).
+    if (!last && elapsed >= std::max(options.checkpoint_seconds, 20.0 * write_seconds))
+      write_checkpoint();
   }
   return computed;
 }

@@ -143,8 +143,9 @@ struct ExecuteOptions {
   int threads = 1;  // per process
   const std::atomic<bool>* cancel = nullptr;
   // Rank 0: called with the table after new points are done, at most every
-  // `checkpoint_seconds` (0: after every round of work); not after the last.
-  double checkpoint_seconds = 10.0;
+  // `checkpoint_seconds` (0: after every round of work) and at most as often
+  // as keeps its writing under about 5% of the time; not after the last round.
+  double checkpoint_seconds = 0.0;
   std::function<void(const Table&)> checkpoint;
   // Rank 0: points done so far in this execution, of `total`.
   std::function<void(std::int64_t done, std::int64_t total)> progress;
