@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -99,6 +100,15 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   if (!parsed) return 0;
   const auto& vm = *parsed;
   if (scenario.empty()) throw InputError("run: missing SCENARIO (see capsim run --help)");
+  // Each of N ranks would run the whole scenario and write the same file.
+  if (const char* size = std::getenv("OMPI_COMM_WORLD_SIZE"); size && std::atoi(size) > 1) {
+    const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+    if (rank && std::atoi(rank) != 0) return 2;  // rank 0 reports
+    throw InputError(
+        "run: started by mpirun with " + std::string(size) +
+        " processes, each of which would run the whole scenario; `capsim run` uses the cores of "
+        "one machine (--threads), and `mpirun capsim sweep` spreads sweeps across machines");
+  }
   if (vm.count("paths") && paths < 1)
     throw InputError("run: --paths must be at least 1 (got " + std::to_string(paths) + ")");
   if (vm.count("threads") && threads < 1)
