@@ -378,3 +378,38 @@ TEST_CASE("engine reproducibility: a path range run equals the same rows of a wh
   const RunResult r = capsim::run(spec, registries(), shifted);
   CHECK_FALSE((r.key_figures == all.key_figures.topRows(300)).all());
 }
+
+TEST_CASE("engine statistics: every step's series statistics equal column_stats of its values",
+          "[engine][statistics]") {
+  // Enough paths that the quantiles are found from the previous step's
+  // brackets (from 256 paths on); the whole baseline, so that orders,
+  // reviews, outages and weekends move the distributions.
+  const ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/scenarios/msft-japan-2024.yaml", registries());
+  Capture capture;
+  RunOptions options;
+  options.paths = 700;
+  options.threads = 2;
+  options.sink = &capture;
+  const RunResult result = capsim::run(spec, registries(), options);
+  const auto& layout = result.layout;
+  REQUIRE(capture.steps.size() == static_cast<size_t>(layout.steps));
+  int mismatches = 0;
+  for (int t = 0; t < layout.steps; ++t) {
+    const capsim::StatsRow expected = capsim::column_stats(capture.steps[static_cast<size_t>(t)]);
+    for (size_t s = 0; s < layout.series.size(); ++s) {
+      const auto& info = layout.series[s];
+      for (Eigen::Index j = 0; j < 4; ++j)
+        for (Eigen::Index i = 0; i < info.width; ++i) {
+          const double got = result.series_stats[s](t, j * info.width + i);
+          const double want = expected(j, info.offset + i);
+          if (!(got == want || (std::isnan(got) && std::isnan(want)))) {
+            if (++mismatches <= 5)
+              FAIL_CHECK(info.name << "[" << i << "] step " << t << " stat " << j << ": " << got
+                                   << " != " << want);
+          }
+        }
+    }
+  }
+  CHECK(mismatches == 0);
+}

@@ -7,23 +7,11 @@
 
 #include "capsim/error.hpp"
 #include "engine_plan.hpp"
+#include "statistics.hpp"
 #include "step_kernel.hpp"
 #include "thread_pool.hpp"
 
 namespace capsim {
-
-namespace {
-
-// Writes the statistics of `values` (rows = paths) into row `row` of `dest`,
-// laid out as [mean | p05 | p50 | p95], `width` columns each.
-void store_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values, Eigen::Index row,
-                 Eigen::ArrayXXd& dest) {
-  const StatsRow stats = column_stats(values);
-  const Eigen::Index width = values.cols();
-  for (Eigen::Index j = 0; j < 4; ++j) dest.row(row).segment(j * width, width) = stats.row(j);
-}
-
-}  // namespace
 
 RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registries,
               const RunOptions& options) {
@@ -46,15 +34,20 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   result.layout = layout;
   result.paths = paths;
   result.seed = seed;
+  std::vector<detail::SeriesStats> trackers;
+  std::vector<detail::StatsScratch> stats_scratch(static_cast<size_t>(pool.threads()));
   if (options.series_stats)
-    for (const auto& s : layout.series) result.series_stats.emplace_back(plan.T, 4 * s.width);
+    for (const auto& s : layout.series) {
+      result.series_stats.emplace_back(plan.T, 4 * s.width);
+      trackers.emplace_back(s.width);
+    }
 
   std::vector<detail::ChunkState> state(static_cast<size_t>(chunks));
   auto rows = [&](Eigen::Index c) {
     const Eigen::Index first = c * chunk;
     return std::pair{first, std::min<Eigen::Index>(chunk, paths - first)};
   };
-  pool.parallel_for(chunks, [&](Eigen::Index c) {
+  pool.parallel_for(chunks, [&](Eigen::Index c, int) {
     const auto [first, n] = rows(c);
     detail::init_chunk(plan, rng, options.first_path + first, n, state[static_cast<size_t>(c)]);
   });
@@ -63,23 +56,24 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   const auto series_count = static_cast<Eigen::Index>(layout.series.size());
   for (int t = 0; t < plan.T; ++t) {
     if (options.cancel && options.cancel->load()) throw Interrupted();
-    pool.parallel_for(chunks, [&](Eigen::Index c) {
+    pool.parallel_for(chunks, [&](Eigen::Index c, int) {
       const auto [first, n] = rows(c);
       detail::step_chunk(plan, rng, t, state[static_cast<size_t>(c)], values.middleRows(first, n));
     });
     if (options.sink) options.sink->on_step(t, values);
     if (options.series_stats)
-      pool.parallel_for(series_count, [&](Eigen::Index i) {
+      pool.parallel_for(series_count, [&](Eigen::Index i, int thread) {
         const auto& s = layout.series[static_cast<size_t>(i)];
-        store_stats(values.middleCols(s.offset, s.width), t,
-                    result.series_stats[static_cast<size_t>(i)]);
+        trackers[static_cast<size_t>(i)].update(values.middleCols(s.offset, s.width),
+                                                stats_scratch[static_cast<size_t>(thread)],
+                                                result.series_stats[static_cast<size_t>(i)], t);
       });
     if (options.progress) options.progress(t + 1, plan.T);
   }
   values.resize(0, 0);
 
   result.key_figures.resize(paths, layout.key_figure_columns);
-  pool.parallel_for(chunks, [&](Eigen::Index c) {
+  pool.parallel_for(chunks, [&](Eigen::Index c, int) {
     const auto [first, n] = rows(c);
     detail::finish_chunk(plan, state[static_cast<size_t>(c)],
                          result.key_figures.middleRows(first, n));

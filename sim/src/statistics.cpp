@@ -1,14 +1,17 @@
-// column_stats: mean and type-7 quantiles across paths, on the hot path (once
-// per step for every series column), hence the hand-written selection.
+// column_stats and SeriesStats: mean and type-7 quantiles across paths, on the
+// hot path (once per step for every series column), hence the hand-written
+// selection.
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "capsim/results.hpp"
+#include "statistics.hpp"
 
 namespace capsim {
 
@@ -153,10 +156,131 @@ double interpolate(double x_lo, double x_hi, double frac) {
   return x_lo + frac * (x_hi - x_lo);
 }
 
+// Vectors of two doubles (the baseline x86-64 width) and the comparison
+// masks between them (-1 in a true lane).
+using Vec2 = double __attribute__((vector_size(16)));
+using Mask2 = long long __attribute__((vector_size(16)));
+
+Vec2 load2(const double* x) {
+  Vec2 v;
+  std::memcpy(&v, x, sizeof v);
+  return v;
+}
+
+// Sum (fixed_order_sum's order and bits: lane k of the eight adds x[i + k]),
+// minimum and maximum of a column in one pass. min and max are only
+// meaningful without NaNs.
+struct SumMinMax {
+  double sum, min, max;
+};
+SumMinMax sum_min_max(const double* x, Index n) {
+  constexpr Index kLanes = 8;
+  std::array<Vec2, 4> acc{};
+  Vec2 lo = {x[0], x[0]}, hi = lo;
+  Index i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t k = 0; k < 4; ++k) {
+      const Vec2 v = load2(x + i + 2 * static_cast<Index>(k));
+      acc[k] += v;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+  double tail = 0.0;
+  double mn = std::min(lo[0], lo[1]);
+  double mx = std::max(hi[0], hi[1]);
+  for (; i < n; ++i) {
+    tail += x[i];
+    mn = std::min(mn, x[i]);
+    mx = std::max(mx, x[i]);
+  }
+  const double sum = ((acc[0][0] + acc[0][1]) + (acc[1][0] + acc[1][1])) +
+                     ((acc[2][0] + acc[2][1]) + (acc[3][0] + acc[3][1])) + tail;
+  return {sum, mn, mx};
+}
+
+// The ranks below h = (n-1) q for each level, the interpolation weights, and
+// the distinct ranks to select; the same for every column of n rows.
+struct Ranks {
+  std::array<Index, kQuantiles.size()> lower{};
+  std::array<double, kQuantiles.size()> frac{};
+  std::array<Index, kQuantiles.size()> distinct{};
+  std::size_t count = 0;
+
+  explicit Ranks(Index n) {
+    for (std::size_t q = 0; q < kQuantiles.size(); ++q) {
+      const double h = static_cast<double>(n - 1) * kQuantiles[q];
+      lower[q] = static_cast<Index>(std::floor(h));
+      frac[q] = h - static_cast<double>(lower[q]);
+      if (count == 0 || distinct[count - 1] != lower[q]) distinct[count++] = lower[q];
+    }
+  }
+  // The highest rank level q needs: lower + 1 when it interpolates.
+  Index upper(std::size_t q, Index n) const {
+    return frac[q] > 0.0 && lower[q] + 1 < n ? lower[q] + 1 : lower[q];
+  }
+};
+
+// Quantiles of a column without NaNs that is not constant, by selection on
+// `s` (a copy of the column, reordered). Writes the order statistics at the
+// lower ranks to `at_lower`.
+void select_quantiles(double* s, Index n, const Ranks& r, double* quantiles, double* at_lower) {
+  multi_select(s, 0, n, r.distinct.data(), r.count);
+  for (std::size_t q = 0; q < kQuantiles.size(); ++q) {
+    const Index k = r.lower[q];
+    const double x_lo = s[k];
+    double x_hi = x_lo;
+    if (r.frac[q] > 0.0 && k + 1 < n) {
+      // The next order statistic is the smallest value after k up to and
+      // including the next selected rank.
+      const Index* next = std::upper_bound(r.distinct.data(), r.distinct.data() + r.count, k);
+      const Index end = next == r.distinct.data() + r.count ? n : *next + 1;
+      x_hi = range_min(s + k + 1, s + end);
+    }
+    quantiles[q] = interpolate(x_lo, x_hi, r.frac[q]);
+    at_lower[q] = x_lo;
+  }
+}
+
+bool has_nan(const double* x, Index n) {
+  return std::any_of(x, x + n, [](double v) { return std::isnan(v); });
+}
+
+// How many values lie below each lo[q] (x < lo[q]) and up to each hi[q]
+// (x <= hi[q]), in one pass, two values per comparison.
+struct BoundCounts {
+  std::array<Index, 3> below{}, upto{};
+};
+BoundCounts count_bounds(const double* x, Index n, const std::array<double, 3>& lo,
+                         const std::array<double, 3>& hi) {
+  std::array<Vec2, 3> vlo, vhi;
+  for (std::size_t q = 0; q < 3; ++q) {
+    vlo[q] = Vec2{lo[q], lo[q]};
+    vhi[q] = Vec2{hi[q], hi[q]};
+  }
+  std::array<Mask2, 3> below{}, upto{};  // count down from 0
+  Index i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const Vec2 v = load2(x + i);
+    for (std::size_t q = 0; q < 3; ++q) {
+      below[q] += v < vlo[q];
+      upto[q] += v <= vhi[q];
+    }
+  }
+  BoundCounts out;
+  for (std::size_t q = 0; q < 3; ++q) {
+    out.below[q] = static_cast<Index>(-(below[q][0] + below[q][1]));
+    out.upto[q] = static_cast<Index>(-(upto[q][0] + upto[q][1]));
+    for (Index j = i; j < n; ++j) {
+      out.below[q] += x[j] < lo[q] ? 1 : 0;
+      out.upto[q] += x[j] <= hi[q] ? 1 : 0;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
-  constexpr std::size_t kLevels = kQuantiles.size();
   const Index n = values.rows();
   const Index m = values.cols();
   StatsRow out(4, m);
@@ -164,19 +288,7 @@ StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
     out.setConstant(std::numeric_limits<double>::quiet_NaN());
     return out;
   }
-
-  // The ranks below h = (n-1) q for each level; the same for every column.
-  std::array<Index, kLevels> lower{};
-  std::array<double, kLevels> frac{};
-  std::array<Index, kLevels> ranks{};
-  std::size_t rank_count = 0;
-  for (std::size_t q = 0; q < kLevels; ++q) {
-    const double h = static_cast<double>(n - 1) * kQuantiles[q];
-    lower[q] = static_cast<Index>(std::floor(h));
-    frac[q] = h - static_cast<double>(lower[q]);
-    if (rank_count == 0 || ranks[rank_count - 1] != lower[q]) ranks[rank_count++] = lower[q];
-  }
-
+  const Ranks ranks(n);
   std::vector<double> scratch(static_cast<std::size_t>(n));
   double* const s = scratch.data();
   for (Index j = 0; j < m; ++j) {
@@ -187,7 +299,7 @@ StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
     // NaN breaks the ordering selection relies on; a column with a NaN has
     // no meaningful quantiles, so they propagate it. A NaN always makes the
     // sum NaN, so only then is the column searched for one.
-    if (std::isnan(sum) && std::any_of(s, s + n, [](double x) { return std::isnan(x); })) {
+    if (std::isnan(sum) && has_nan(s, n)) {
       out.block(1, j, 3, 1).setConstant(std::numeric_limits<double>::quiet_NaN());
       continue;
     }
@@ -199,22 +311,192 @@ StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
       out.block(1, j, 3, 1).setConstant(s[0]);
       continue;
     }
-    multi_select(s, 0, n, ranks.data(), rank_count);
-    for (std::size_t q = 0; q < kLevels; ++q) {
-      const Index k = lower[q];
-      const double x_lo = s[k];
-      double x_hi = x_lo;
-      if (frac[q] > 0.0 && k + 1 < n) {
-        // The next order statistic is the smallest value after k up to and
-        // including the next selected rank.
-        const Index* next = std::upper_bound(ranks.data(), ranks.data() + rank_count, k);
-        const Index end = next == ranks.data() + rank_count ? n : *next + 1;
-        x_hi = range_min(s + k + 1, s + end);
-      }
-      out(static_cast<Index>(q) + 1, j) = interpolate(x_lo, x_hi, frac[q]);
-    }
+    std::array<double, 3> q{}, at_lower{};
+    select_quantiles(s, n, ranks, q.data(), at_lower.data());
+    for (std::size_t l = 0; l < 3; ++l) out(static_cast<Index>(l) + 1, j) = q[l];
   }
   return out;
 }
+
+namespace detail {
+
+namespace {
+// Below this many paths a full selection is cheap enough.
+constexpr Index kBracketMinRows = 256;
+// Margin kept on each side of a quantile's ranks, in standard deviations of
+// the sample quantile's rank (sqrt(n p (1-p))), plus 4: one step moves a
+// quantile far less than its sampling error, since paths carry over.
+constexpr double kMarginSd = 1.0;
+
+// The quantiles of column x from the values inside [lo[q], hi[q]], or false
+// when a needed rank is outside its bracket. A bracket with lo == hi is a
+// value that many paths share (a count of GPUs, zero work): counting alone
+// finds the quantile. Adapts the brackets for the next step.
+bool bracketed(const double* x, Index n, const Ranks& ranks, const std::array<double, 3>& lo,
+               const std::array<double, 3>& hi, StatsScratch& scratch, ColumnBracket& c,
+               std::array<double, 3>& quantiles, std::array<double, 3>& at_lower) {
+  const BoundCounts counts = count_bounds(x, n, lo, hi);
+  for (std::size_t q = 0; q < 3; ++q)
+    if (ranks.lower[q] < counts.below[q] || ranks.upper(q, n) >= counts.upto[q]) return false;
+
+  // Gather the values inside the brackets that are not a single value.
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::array<double, 3> glo{}, ghi{};
+  bool gather = false;
+  auto& cand = scratch.candidates;
+  for (std::size_t q = 0; q < 3; ++q) {
+    cand[q].clear();
+    const bool wide = lo[q] < hi[q];
+    glo[q] = wide ? lo[q] : kInf;
+    ghi[q] = wide ? hi[q] : -kInf;
+    if (wide) cand[q].reserve(static_cast<std::size_t>(counts.upto[q] - counts.below[q]));
+    gather = gather || wide;
+  }
+  if (gather) {
+    // Few values fall in a bracket: test two at a time, sort them out only
+    // when one does.
+    std::array<Vec2, 3> vlo, vhi;
+    for (std::size_t q = 0; q < 3; ++q) {
+      vlo[q] = Vec2{glo[q], glo[q]};
+      vhi[q] = Vec2{ghi[q], ghi[q]};
+    }
+    auto take = [&](double v) {
+      for (std::size_t q = 0; q < 3; ++q)
+        if (v >= glo[q] && v <= ghi[q]) cand[q].push_back(v);
+    };
+    Index i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const Vec2 v = load2(x + i);
+      const Mask2 in = ((v >= vlo[0]) & (v <= vhi[0])) | ((v >= vlo[1]) & (v <= vhi[1])) |
+                       ((v >= vlo[2]) & (v <= vhi[2]));
+      if (in[0] | in[1]) {
+        take(x[i]);
+        take(x[i + 1]);
+      }
+    }
+    for (; i < n; ++i) take(x[i]);
+  }
+
+  for (std::size_t q = 0; q < 3; ++q) {
+    const Index below = counts.below[q];
+    const Index upper = ranks.upper(q, n);
+    const double p = kQuantiles[q];
+    // Keep a margin of a few standard deviations of the sample quantile's
+    // rank on both sides.
+    const double wanted = kMarginSd * std::sqrt(static_cast<double>(n) * p * (1.0 - p)) + 4.0;
+    const auto margin =
+        static_cast<double>(std::min(ranks.lower[q] - below, counts.upto[q] - 1 - upper));
+    if (!(lo[q] < hi[q])) {  // every value in the bracket is lo
+      quantiles[q] = lo[q];
+      at_lower[q] = lo[q];
+      continue;
+    }
+    double* s = cand[q].data();
+    const auto size = static_cast<Index>(cand[q].size());
+    const Index k = ranks.lower[q] - below;
+    select(s, s + k, s + size);
+    const double x_lo = s[k];
+    const double x_hi = upper > ranks.lower[q] ? range_min(s + k + 1, s + size) : x_lo;
+    quantiles[q] = interpolate(x_lo, x_hi, ranks.frac[q]);
+    at_lower[q] = x_lo;
+
+    // When the ranks around the quantile are all one value, follow that
+    // value alone; otherwise narrow a bracket that holds far more than the
+    // margin and widen one that holds less.
+    bool shared = false;
+    if (k + 1 < size && (x_hi == x_lo || range_min(s + k + 1, s + size) == x_lo)) {
+      Index less = 0, equal = 0;
+      for (Index i = 0; i < size; ++i) {
+        less += s[i] < x_lo ? 1 : 0;
+        equal += s[i] == x_lo ? 1 : 0;
+      }
+      shared = static_cast<double>(k - less) >= wanted &&
+               static_cast<double>(less + equal - 1 - (upper - below)) >= wanted;
+    }
+    double w = c.half_width[q];
+    if (shared)
+      w = 0.0;
+    else if (margin < wanted)
+      w *= 1.5;
+    else if (margin > 2.0 * wanted)
+      w *= 0.8;
+    c.center[q] = x_lo;
+    c.half_width[q] = w;
+  }
+  return true;
+}
+
+}  // namespace
+
+SeriesStats::SeriesStats(Index columns) : columns_(static_cast<std::size_t>(columns)) {}
+
+void SeriesStats::update(const Eigen::Ref<const Eigen::ArrayXXd>& values, StatsScratch& scratch,
+                         Eigen::ArrayXXd& dest, Index row) {
+  const Index n = values.rows();
+  const Index m = values.cols();
+  if (n == 0) {
+    for (Index j = 0; j < 4 * m; ++j) dest(row, j) = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
+  const Ranks ranks(n);
+  auto put = [&](Index stat, Index j, double v) { dest(row, stat * m + j) = v; };
+  for (Index j = 0; j < m; ++j) {
+    ColumnBracket& c = columns_[static_cast<std::size_t>(j)];
+    const double* x = values.col(j).data();
+    const SumMinMax a = sum_min_max(x, n);
+    const double mean = a.sum / static_cast<double>(n);
+    put(0, j, mean);
+    if (std::isnan(a.sum) && has_nan(x, n)) {
+      for (Index q = 1; q < 4; ++q) put(q, j, std::numeric_limits<double>::quiet_NaN());
+      c.valid = false;
+      continue;
+    }
+    if (a.min == a.max) {  // the same on every path (column_stats: every value == x[0])
+      for (Index q = 1; q < 4; ++q) put(q, j, x[0]);
+      c = {true, mean, a.min, {x[0], x[0], x[0]}, {0.0, 0.0, 0.0}};
+      continue;
+    }
+
+    std::array<double, 3> quantiles{}, at_lower{};
+    bool found = false;
+    if (c.valid && n >= kBracketMinRows) {
+      // Predicted brackets: scaled with the mean for a positive column,
+      // shifted with it otherwise.
+      const bool positive = c.min > 0.0 && a.min > 0.0 && c.mean > 0.0;
+      const double scale = positive ? mean / c.mean : 1.0;
+      const double shift = positive ? 0.0 : mean - c.mean;
+      std::array<double, 3> lo{}, hi{};
+      bool finite = std::isfinite(scale) && std::isfinite(shift);
+      for (std::size_t q = 0; q < 3; ++q) {
+        // A shared value (half width 0) is followed as it is.
+        const bool single = c.half_width[q] == 0.0;
+        const double center = single ? c.center[q] : c.center[q] * scale + shift;
+        const double w = c.half_width[q] * scale;
+        lo[q] = center - w;
+        hi[q] = center + w;
+        finite = finite && std::isfinite(lo[q]) && std::isfinite(hi[q]);
+      }
+      if (finite) found = bracketed(x, n, ranks, lo, hi, scratch, c, quantiles, at_lower);
+    }
+    if (!found) {
+      scratch.copy.assign(x, x + n);
+      select_quantiles(scratch.copy.data(), n, ranks, quantiles.data(), at_lower.data());
+      // A new bracket from the spread of the column, or twice the one
+      // that missed.
+      const double spread = 0.02 * (at_lower[2] - at_lower[0]);
+      for (std::size_t q = 0; q < 3; ++q) {
+        const double w = c.valid ? std::max(spread, 2.0 * c.half_width[q]) : spread;
+        c.center[q] = at_lower[q];
+        c.half_width[q] = std::isfinite(w) ? w : 0.0;
+      }
+      c.valid = std::isfinite(at_lower[0]) && std::isfinite(at_lower[2]);
+    }
+    c.mean = mean;
+    c.min = a.min;
+    for (std::size_t q = 0; q < 3; ++q) put(static_cast<Index>(q) + 1, j, quantiles[q]);
+  }
+}
+
+}  // namespace detail
 
 }  // namespace capsim

@@ -3,7 +3,7 @@
 namespace capsim::detail {
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -16,9 +16,10 @@ ThreadPool::~ThreadPool() {
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::parallel_for(Eigen::Index count, const std::function<void(Eigen::Index)>& body) {
+void ThreadPool::parallel_for(Eigen::Index count,
+                              const std::function<void(Eigen::Index, int)>& body) {
   if (workers_.empty() || count <= 1) {
-    for (Eigen::Index i = 0; i < count; ++i) body(i);
+    for (Eigen::Index i = 0; i < count; ++i) body(i, 0);
     return;
   }
   {
@@ -31,7 +32,7 @@ void ThreadPool::parallel_for(Eigen::Index count, const std::function<void(Eigen
     ++generation_;
   }
   start_.notify_all();
-  run_items();
+  run_items(0);
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -42,7 +43,7 @@ void ThreadPool::parallel_for(Eigen::Index count, const std::function<void(Eigen
   if (error) std::rethrow_exception(error);
 }
 
-void ThreadPool::run_items() {
+void ThreadPool::run_items(int thread) {
   for (;;) {
     Eigen::Index i;
     {
@@ -53,7 +54,7 @@ void ThreadPool::run_items() {
       i = next_++;
     }
     try {
-      (*body_)(i);
+      (*body_)(i, thread);
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
@@ -61,7 +62,7 @@ void ThreadPool::run_items() {
   }
 }
 
-void ThreadPool::work() {
+void ThreadPool::work(int thread) {
   std::uint64_t seen = 0;
   for (;;) {
     {
@@ -70,7 +71,7 @@ void ThreadPool::work() {
       seen = generation_;
       if (stop_) return;
     }
-    run_items();
+    run_items(thread);
     {
       const std::lock_guard<std::mutex> lock(mutex_);
       if (--busy_ == 0) done_.notify_one();

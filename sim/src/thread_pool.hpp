@@ -24,14 +24,18 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  // Runs body(i) for every i in [0, count), spread over all threads, and
-  // returns when all are done. The first exception thrown is rethrown here
-  // (the other items still run). Which thread runs an item is unspecified.
-  void parallel_for(Eigen::Index count, const std::function<void(Eigen::Index)>& body);
+  // Runs body(i, thread) for every i in [0, count), spread over all threads,
+  // and returns when all are done; `thread` in [0, threads()) names the
+  // thread running the item (0 is the caller), e.g. to pick its scratch
+  // memory. The first exception thrown is rethrown here (the other items
+  // still run). Which thread runs an item is unspecified.
+  void parallel_for(Eigen::Index count, const std::function<void(Eigen::Index, int)>& body);
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
  private:
-  void work();
-  void run_items();
+  void work(int thread);
+  void run_items(int thread);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
@@ -39,7 +43,7 @@ class ThreadPool {
   std::uint64_t generation_ = 0;
   bool stop_ = false;
   std::size_t busy_ = 0;
-  const std::function<void(Eigen::Index)>* body_ = nullptr;
+  const std::function<void(Eigen::Index, int)>* body_ = nullptr;
   Eigen::Index count_ = 0;
   Eigen::Index next_ = 0;  // guarded by mutex_
   std::exception_ptr error_;
