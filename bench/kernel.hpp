@@ -41,8 +41,9 @@ void for_each_phase(int threads, int phases, Body&& body, Done&& done) {
 
 struct KernelRun {
   std::vector<detail::ChunkState> chunks;
-  Eigen::ArrayXXd values;       // paths x series_columns, the last step's values
-  Eigen::ArrayXXd key_figures;  // paths x key_figure_columns (when finished)
+  std::vector<detail::StepScratch> scratch;  // per thread
+  Eigen::ArrayXXd values;                    // paths x series_columns, the last step's values
+  Eigen::ArrayXXd key_figures;               // paths x key_figure_columns (when finished)
 };
 
 // Steps `paths` paths of `plan` through every step in chunks of
@@ -55,6 +56,7 @@ void run_kernel(const detail::Plan& plan, std::uint64_t seed, std::int64_t paths
   const Rng rng(seed);
   const Eigen::Index chunks = (paths + chunk_paths - 1) / chunk_paths;
   run.chunks.resize(static_cast<std::size_t>(chunks));
+  run.scratch.resize(static_cast<std::size_t>(threads));
   run.values.resize(paths, plan.layout.series_columns);
   if (finish) run.key_figures.resize(paths, plan.layout.key_figure_columns);
   auto first = [&](Eigen::Index c) { return c * chunk_paths; };
@@ -68,7 +70,9 @@ void run_kernel(const detail::Plan& plan, std::uint64_t seed, std::int64_t paths
           if (phase == 0)
             detail::init_chunk(plan, rng, first(c), rows(c), s);
           else if (phase <= plan.T)
-            detail::step_chunk(plan, rng, phase - 1, s, run.values.middleRows(first(c), rows(c)));
+            detail::step_chunk(plan, rng, phase - 1, s,
+                               run.scratch[static_cast<std::size_t>(worker)],
+                               run.values.middleRows(first(c), rows(c)));
           else if (finish)
             detail::finish_chunk(plan, s, run.key_figures.middleRows(first(c), rows(c)));
         }

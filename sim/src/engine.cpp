@@ -52,13 +52,18 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
     detail::init_chunk(plan, rng, options.first_path + first, n, state[static_cast<size_t>(c)]);
   });
 
+  // Per thread: one scratch for full chunks, one for the last, shorter one
+  // (so that no thread resizes its scratch every step).
+  std::vector<detail::StepScratch> scratch(2 * static_cast<size_t>(pool.threads()));
   Eigen::ArrayXXd values(paths, layout.series_columns);
   const auto series_count = static_cast<Eigen::Index>(layout.series.size());
   for (int t = 0; t < plan.T; ++t) {
     if (options.cancel && options.cancel->load()) throw Interrupted();
-    pool.parallel_for(chunks, [&](Eigen::Index c, int) {
+    pool.parallel_for(chunks, [&](Eigen::Index c, int thread) {
       const auto [first, n] = rows(c);
-      detail::step_chunk(plan, rng, t, state[static_cast<size_t>(c)], values.middleRows(first, n));
+      auto& w = scratch[2 * static_cast<size_t>(thread) + (n == chunk ? 0 : 1)];
+      detail::step_chunk(plan, rng, t, state[static_cast<size_t>(c)], w,
+                         values.middleRows(first, n));
     });
     if (options.sink) options.sink->on_step(t, values);
     if (options.series_stats)

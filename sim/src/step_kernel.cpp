@@ -42,6 +42,18 @@ void serve(Eigen::Ref<ArrayXd> work, Eigen::Ref<ArrayXd> budget, const ArrayXd& 
   work -= served;
 }
 
+void size_scratch(const Plan& plan, Index n, StepScratch& w) {
+  const Index R = plan.R, RK = plan.R * plan.K, CR = plan.C * plan.R;
+  w.n = n;
+  for (ArrayXXd* a : {&w.demand, &w.left, &w.served, &w.spilled, &w.unserved, &w.cap_class})
+    a->setZero(n, CR);
+  for (ArrayXXd* a : {&w.powered, &w.stranded, &w.order}) a->setZero(n, RK);
+  for (ArrayXXd* a : {&w.cap, &w.remaining, &w.outage, &w.capex_r}) a->setZero(n, R);
+  for (ArrayXd* a : {&w.tmp, &w.tmp2, &w.value, &w.trend, &w.shock, &w.usdjpy, &w.spillable,
+                     &w.limit, &w.base, &w.before})
+    a->setZero(n);
+}
+
 }  // namespace
 
 void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, ChunkState& s) {
@@ -73,7 +85,7 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
     }
   }
   s.slot_count.setZero(n, plan.policy_slots * RK);
-  s.slot_arrival.setConstant(n, plan.policy_slots * RK, -1.0);
+  s.slot_arrival.setConstant(n, plan.policy_slots * RK, -1);
 
   s.backlog_offset.assign(static_cast<size_t>(C), 0);
   Index backlog_cols = 0;
@@ -118,19 +130,13 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
   s.spend_cum.setZero(n);
   s.committed.setZero(n);
   s.acc.setZero(n, acc_fixed_count + 2 * C);
-
-  for (ArrayXXd* a : {&s.demand, &s.left, &s.served, &s.spilled, &s.unserved, &s.cap_class})
-    a->setZero(n, CR);
-  for (ArrayXXd* a : {&s.powered, &s.stranded, &s.order}) a->setZero(n, RK);
-  for (ArrayXXd* a : {&s.cap, &s.remaining, &s.outage, &s.capex_r}) a->setZero(n, R);
-  for (ArrayXd* a : {&s.tmp, &s.tmp2, &s.value, &s.trend, &s.shock, &s.usdjpy, &s.spillable,
-                     &s.limit, &s.base, &s.before})
-    a->setZero(n);
 }
 
-void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::Ref<ArrayXXd> out) {
+void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScratch& w,
+                Eigen::Ref<ArrayXXd> out) {
   const ScenarioSpec& spec = *plan.spec;
   const int R = plan.R, K = plan.K, C = plan.C;
+  if (w.n != s.n) size_scratch(plan, s.n, w);
   const double h = plan.h;
   const bool det = spec.time.deterministic;
   const bool at_order = spec.finance.capex_timing == CapexTiming::at_order;
@@ -143,7 +149,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   };
   const auto rtz = [](int t_, int r, int R_) { return static_cast<size_t>(t_ * R_ + r); };
 
-  s.capex_r.setZero();
+  w.capex_r.setZero();
   if (plan.quarter[static_cast<size_t>(t)] != s.quarter) {
     s.quarter = plan.quarter[static_cast<size_t>(t)];
     s.quarter_orders.setZero();
@@ -159,7 +165,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
       s.on_order.col(rk) += o.count;
       s.acc.col(acc_gpus_bought) += o.count;
       if (at_order)
-        s.capex_r.col(o.region) += capex;
+        w.capex_r.col(o.region) += capex;
       else
         s.committed += capex;
     }
@@ -168,7 +174,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
       s.installed.col(rk) += due * o.count;
       s.on_order.col(rk) -= due * o.count;
       if (!at_order) {
-        s.capex_r.col(o.region) += due * capex;
+        w.capex_r.col(o.region) += due * capex;
         s.committed -= due * capex;
       }
     }
@@ -177,15 +183,15 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     const Index rk = slot % (R * K);
     const auto due = (s.slot_arrival.col(slot) == t).cast<double>();
     if (!due.any()) continue;
-    s.tmp = due * s.slot_count.col(slot);
-    s.installed.col(rk) += s.tmp;
-    s.on_order.col(rk) -= s.tmp;
-    s.slot_count.col(slot) -= s.tmp;
+    w.tmp = due * s.slot_count.col(slot);
+    s.installed.col(rk) += w.tmp;
+    s.on_order.col(rk) -= w.tmp;
+    s.slot_count.col(slot) -= w.tmp;
     if (!at_order) {
       const int r = static_cast<int>(rk / K), k = static_cast<int>(rk % K);
-      s.tmp *= sku(k).capex_usd;
-      s.capex_r.col(r) += s.tmp;
-      s.committed -= s.tmp;
+      w.tmp *= sku(k).capex_usd;
+      w.capex_r.col(r) += w.tmp;
+      s.committed -= w.tmp;
     }
   }
 
@@ -196,48 +202,48 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
       const auto ctx = context(plan, rng, s, static_cast<std::uint32_t>(rk));
       const double p_fail = 1.0 - std::exp(-sku(k).afr * h / kHoursPerYear);
       const double p_repair = 1.0 - std::exp(-h / (24.0 * sku(k).repair_days));
-      s.tmp2 = s.installed.col(rk) - s.failed.col(rk);
-      m.failures->sample(ctx, t, Stream::failure, s.tmp2, p_fail, s.tmp);
-      m.failures->sample(ctx, t, Stream::repair, s.failed.col(rk), p_repair, s.value);
-      s.failed.col(rk) += s.tmp - s.value;
+      w.tmp2 = s.installed.col(rk) - s.failed.col(rk);
+      m.failures->sample(ctx, t, Stream::failure, w.tmp2, p_fail, w.tmp);
+      m.failures->sample(ctx, t, Stream::repair, s.failed.col(rk), p_repair, w.value);
+      s.failed.col(rk) += w.tmp - w.value;
     }
   }
 
   // 3. Outages: the larger of the random and the scheduled loss.
   for (int r = 0; r < R; ++r) {
     m.outages[static_cast<size_t>(r)]->step(context(plan, rng, s, static_cast<std::uint32_t>(r)), t,
-                                            s.outages[static_cast<size_t>(r)], s.value);
-    s.outage.col(r) = s.value.max(plan.scheduled_outage[rtz(t, r, R)]);
+                                            s.outages[static_cast<size_t>(r)], w.value);
+    w.outage.col(r) = w.value.max(plan.scheduled_outage[rtz(t, r, R)]);
   }
 
   // 4-5. Power limit (the most H100e per kW is powered first) and capacity.
   for (int r = 0; r < R; ++r) {
     const double cap_mw = plan.cap_mw[rtz(t, r, R)];
-    s.tmp.setConstant(cap_mw * 1000.0);  // kW still available
-    s.tmp2.setZero();                    // kW wanted by all working GPUs
-    s.cap.col(r).setZero();
+    w.tmp.setConstant(cap_mw * 1000.0);  // kW still available
+    w.tmp2.setZero();                    // kW wanted by all working GPUs
+    w.cap.col(r).setZero();
     for (int k : plan.sku_power_order) {
       const Index rk = r * K + k;
       const double kw = sku(k).power_kw;
       auto working = s.installed.col(rk) - s.failed.col(rk);
       if (det)
-        s.powered.col(rk) = working.min(s.tmp / kw);
+        w.powered.col(rk) = working.min(w.tmp / kw);
       else
-        s.powered.col(rk) = working.min((s.tmp / kw + 1e-9).floor());
-      s.stranded.col(rk) = working - s.powered.col(rk);
-      s.tmp = (s.tmp - s.powered.col(rk) * kw).max(0.0);
-      s.tmp2 += working * kw;
-      s.cap.col(r) += s.powered.col(rk) * sku(k).perf_h100e;
+        w.powered.col(rk) = working.min((w.tmp / kw + 1e-9).floor());
+      w.stranded.col(rk) = working - w.powered.col(rk);
+      w.tmp = (w.tmp - w.powered.col(rk) * kw).max(0.0);
+      w.tmp2 += working * kw;
+      w.cap.col(r) += w.powered.col(rk) * sku(k).perf_h100e;
     }
-    s.cap.col(r) *= h * (1.0 - s.outage.col(r));
-    s.acc.col(acc_peak_over_cap) = s.acc.col(acc_peak_over_cap).max(s.tmp2 / 1000.0 - cap_mw);
+    w.cap.col(r) *= h * (1.0 - w.outage.col(r));
+    s.acc.col(acc_peak_over_cap) = s.acc.col(acc_peak_over_cap).max(w.tmp2 / 1000.0 - cap_mw);
     if (plan.per_class_perf) {
       for (int c = 0; c < C; ++c) {
-        s.cap_class.col(c * R + r).setZero();
+        w.cap_class.col(c * R + r).setZero();
         for (int k = 0; k < K; ++k)
-          s.cap_class.col(c * R + r) +=
-              s.powered.col(r * K + k) * plan.perf_class[static_cast<size_t>(c * K + k)];
-        s.cap_class.col(c * R + r) *= h * (1.0 - s.outage.col(r));
+          w.cap_class.col(c * R + r) +=
+              w.powered.col(r * K + k) * plan.perf_class[static_cast<size_t>(c * K + k)];
+        w.cap_class.col(c * R + r) *= h * (1.0 - w.outage.col(r));
       }
     }
   }
@@ -246,38 +252,38 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   for (int c = 0; c < C; ++c) {
     const auto& cl = cls(c);
     m.growth[static_cast<size_t>(c)]->step(context(plan, rng, s, static_cast<std::uint32_t>(c)), t,
-                                           s.growth[static_cast<size_t>(c)], s.trend);
+                                           s.growth[static_cast<size_t>(c)], w.trend);
     m.shocks[static_cast<size_t>(c)]->step(context(plan, rng, s, static_cast<std::uint32_t>(c)), t,
-                                           s.shocks[static_cast<size_t>(c)], s.shock);
+                                           s.shocks[static_cast<size_t>(c)], w.shock);
     const double scale = cl.base_demand_h100e * plan.season[static_cast<size_t>(t * C + c)] * h;
     for (int r = 0; r < R; ++r) {
       const auto index = static_cast<std::uint32_t>(c * R + r);
       m.noise[static_cast<size_t>(c)]->step(context(plan, rng, s, index), t, s.noise[index],
-                                            s.value);
-      s.demand.col(c * R + r) =
-          scale * cl.region_share[static_cast<size_t>(r)] * s.trend * s.value * s.shock;
+                                            w.value);
+      w.demand.col(c * R + r) =
+          scale * cl.region_share[static_cast<size_t>(r)] * w.trend * w.value * w.shock;
     }
   }
 
   // 7. Allocation. Work of class c on region r uses capacity at `cost` per
   // H100e-GPU-hour: the peak factor, and for per-class perf the ratio of the
   // region's nominal to class-specific capacity.
-  s.remaining = s.cap;
-  s.left = s.demand;
-  s.served.setZero();
-  s.spilled.setZero();
-  s.unserved.setZero();
+  w.remaining = w.cap;
+  w.left = w.demand;
+  w.served.setZero();
+  w.spilled.setZero();
+  w.unserved.setZero();
   auto cost_of = [&](int c, int r, ArrayXd& cost) {
     const double pf = cls(c).kind == WorkloadKind::inference ? cls(c).peak_factor : 1.0;
     if (plan.per_class_perf)
       cost =
           pf *
-          (s.cap_class.col(c * R + r) > 0).select(s.cap.col(r) / s.cap_class.col(c * R + r), 1.0);
+          (w.cap_class.col(c * R + r) > 0).select(w.cap.col(r) / w.cap_class.col(c * R + r), 1.0);
     else
       cost.setConstant(pf);
   };
-  ArrayXd& cost = s.trend;  // trend is no longer needed this step
-  ArrayXd& got = s.shock;
+  ArrayXd& cost = w.trend;  // trend is no longer needed this step
+  ArrayXd& got = w.shock;
   // Work still waiting in the home region: inference's left demand, or the
   // training backlog (all ages) plus new demand.
   // Serves the spillable part of `waiting` (work of class c from region r) in
@@ -287,12 +293,12 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     const auto& cl = cls(c);
     moved.setZero();
     if (region(r).spill_to.empty() || cl.residency >= 1.0) return;
-    s.spillable = waiting.min((1.0 - cl.residency) * base);
+    w.spillable = waiting.min((1.0 - cl.residency) * base);
     for (const auto& target : region(r).spill_to) {
       cost_of(c, target.region, cost);
-      s.limit = s.spillable.min(target.max_fraction * base);
-      serve(s.limit, s.remaining.col(target.region), cost, got);
-      s.spillable -= got;
+      w.limit = w.spillable.min(target.max_fraction * base);
+      serve(w.limit, w.remaining.col(target.region), cost, got);
+      w.spillable -= got;
       moved += got;
     }
     waiting -= moved;
@@ -302,16 +308,16 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     if (cls(c).kind != WorkloadKind::inference) continue;
     for (int r = 0; r < R; ++r) {
       cost_of(c, r, cost);
-      serve(s.left.col(c * R + r), s.remaining.col(r), cost, got);
+      serve(w.left.col(c * R + r), w.remaining.col(r), cost, got);
     }
   }
   for (int c : plan.class_order) {  // inference, spill
     if (cls(c).kind != WorkloadKind::inference) continue;
     for (int r = 0; r < R; ++r) {
-      s.base = s.demand.col(c * R + r);
-      spill(c, r, s.left.col(c * R + r), s.base, s.spilled.col(c * R + r));
-      s.served.col(c * R + r) = s.demand.col(c * R + r) - s.left.col(c * R + r);
-      s.unserved.col(c * R + r) = s.left.col(c * R + r);
+      w.base = w.demand.col(c * R + r);
+      spill(c, r, w.left.col(c * R + r), w.base, w.spilled.col(c * R + r));
+      w.served.col(c * R + r) = w.demand.col(c * R + r) - w.left.col(c * R + r);
+      w.unserved.col(c * R + r) = w.left.col(c * R + r);
     }
   }
   // Training: FIFO over age buckets. Bucket of age a for (c, r) sits at
@@ -323,13 +329,13 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   };
   // Marks what left the home region's waiting work as served, oldest first.
   auto take_oldest = [&](int c, int r) {
-    ArrayXd& taken = s.tmp;  // set by the caller: work that left the waiting pool
-    s.served.col(c * R + r) += taken;
+    ArrayXd& taken = w.tmp;  // set by the caller: work that left the waiting pool
+    w.served.col(c * R + r) += taken;
     for (int a = plan.backlog_slots[static_cast<size_t>(c)] - 1; a >= 0 && (taken > 0).any(); --a) {
       auto b = s.backlog.col(bucket(c, r, a));
-      s.tmp2 = taken.min(b);
-      b -= s.tmp2;
-      taken -= s.tmp2;
+      w.tmp2 = taken.min(b);
+      b -= w.tmp2;
+      taken -= w.tmp2;
     }
   };
   for (int c : plan.class_order) {  // training, local
@@ -337,14 +343,14 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
-      s.backlog.col(bucket(c, r, 0)) = s.demand.col(cr);  // emptied when it was the oldest
-      s.left.col(cr).setZero();
-      for (int a = 0; a < W1; ++a) s.left.col(cr) += s.backlog.col(bucket(c, r, a));
-      s.spilled.col(cr) = s.left.col(cr);  // all work waiting: the base of the spill limits
-      s.before = s.left.col(cr);
+      s.backlog.col(bucket(c, r, 0)) = w.demand.col(cr);  // emptied when it was the oldest
+      w.left.col(cr).setZero();
+      for (int a = 0; a < W1; ++a) w.left.col(cr) += s.backlog.col(bucket(c, r, a));
+      w.spilled.col(cr) = w.left.col(cr);  // all work waiting: the base of the spill limits
+      w.before = w.left.col(cr);
       cost_of(c, r, cost);
-      serve(s.left.col(cr), s.remaining.col(r), cost, got);
-      s.tmp = s.before - s.left.col(cr);
+      serve(w.left.col(cr), w.remaining.col(r), cost, got);
+      w.tmp = w.before - w.left.col(cr);
       take_oldest(c, r);
     }
   }
@@ -353,40 +359,40 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     const int W1 = plan.backlog_slots[static_cast<size_t>(c)];
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
-      s.base = s.spilled.col(cr);  // all work that was waiting
-      s.before = s.left.col(cr);
-      spill(c, r, s.left.col(cr), s.base, s.spilled.col(cr));
-      s.tmp = s.before - s.left.col(cr);
+      w.base = w.spilled.col(cr);  // all work that was waiting
+      w.before = w.left.col(cr);
+      spill(c, r, w.left.col(cr), w.base, w.spilled.col(cr));
+      w.tmp = w.before - w.left.col(cr);
       take_oldest(c, r);
       auto oldest = s.backlog.col(bucket(c, r, W1 - 1));
-      s.unserved.col(cr) = oldest;  // waited max_wait: abandoned
-      s.left.col(cr) -= oldest;
+      w.unserved.col(cr) = oldest;  // waited max_wait: abandoned
+      w.left.col(cr) -= oldest;
       oldest.setZero();
     }
   }
-  ArrayXXd& busy = s.remaining;  // from here on: capacity used
-  busy = s.cap - s.remaining;
+  ArrayXXd& busy = w.remaining;  // from here on: capacity used
+  busy = w.cap - w.remaining;
 
   // 8. Power and energy; 9. money; 10. carbon.
-  m.fx->step(context(plan, rng, s, 0), t, s.fx, s.usdjpy);
-  s.usdjpy *= spec.finance.usdjpy;
+  m.fx->step(context(plan, rng, s, 0), t, s.fx, w.usdjpy);
+  w.usdjpy *= spec.finance.usdjpy;
   for (int r = 0; r < R; ++r) {
     const auto& reg = region(r);
     m.price[static_cast<size_t>(r)]->step(context(plan, rng, s, static_cast<std::uint32_t>(r)), t,
-                                          s.price[static_cast<size_t>(r)], s.value);
+                                          s.price[static_cast<size_t>(r)], w.value);
     const ArrayXd price_usd = reg.price_usd_per_kwh > 0
-                                  ? ArrayXd(s.value * reg.price_usd_per_kwh)
-                                  : ArrayXd(s.value * reg.price_jpy_per_kwh / s.usdjpy);
-    const ArrayXd u = (s.cap.col(r) > 0).select(busy.col(r) / s.cap.col(r), 0.0);
+                                  ? ArrayXd(w.value * reg.price_usd_per_kwh)
+                                  : ArrayXd(w.value * reg.price_jpy_per_kwh / w.usdjpy);
+    const ArrayXd u = (w.cap.col(r) > 0).select(busy.col(r) / w.cap.col(r), 0.0);
     ArrayXd power_kw = ArrayXd::Zero(s.n);
     ArrayXd fleet = ArrayXd::Zero(s.n);
     for (int k = 0; k < K; ++k) {
       const auto& g = sku(k);
       power_kw +=
-          s.powered.col(r * K + k) * g.power_kw * (g.idle_fraction + (1 - g.idle_fraction) * u);
+          w.powered.col(r * K + k) * g.power_kw * (g.idle_fraction + (1 - g.idle_fraction) * u);
       fleet += s.installed.col(r * K + k);
     }
-    const ArrayXd power_mw = power_kw * (1.0 - s.outage.col(r)) * reg.pue / 1000.0;
+    const ArrayXd power_mw = power_kw * (1.0 - w.outage.col(r)) * reg.pue / 1000.0;
     const ArrayXd energy_mwh = power_mw * h;
     const ArrayXd energy_cost = energy_mwh * 1000.0 * price_usd;
     const double cap_mw = plan.cap_mw[rtz(t, r, R)];
@@ -394,15 +400,15 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
                          cap_mw * reg.opex_usd_per_mw_month * h / kHoursPerMonth;
     ArrayXd revenue = ArrayXd::Zero(s.n), penalty = ArrayXd::Zero(s.n);
     for (int c = 0; c < C; ++c) {
-      revenue += s.served.col(c * R + r) * cls(c).revenue_usd_per_h100e_gpuh;
-      penalty += s.unserved.col(c * R + r) * cls(c).penalty_usd_per_h100e_gpuh;
+      revenue += w.served.col(c * R + r) * cls(c).revenue_usd_per_h100e_gpuh;
+      penalty += w.unserved.col(c * R + r) * cls(c).penalty_usd_per_h100e_gpuh;
     }
     const ArrayXd carbon = energy_mwh * reg.carbon_g_per_kwh / 1000.0;
 
-    out.col(col.capacity + r) = s.cap.col(r);
+    out.col(col.capacity + r) = w.cap.col(r);
     out.col(col.busy + r) = busy.col(r);
     out.col(col.utilization + r) = u;
-    out.col(col.outage + r) = s.outage.col(r);
+    out.col(col.outage + r) = w.outage.col(r);
     out.col(col.power + r) = power_mw;
     out.col(col.power_cap + r).setConstant(cap_mw);
     out.col(col.energy + r) = energy_mwh;
@@ -416,7 +422,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
     s.acc.col(acc_opex) += opex;
     s.acc.col(acc_energy_cost) += energy_cost;
     s.acc.col(acc_busy) += busy.col(r);
-    s.acc.col(acc_capacity) += s.cap.col(r);
+    s.acc.col(acc_capacity) += w.cap.col(r);
     s.acc.col(acc_energy) += energy_mwh;
     s.acc.col(acc_carbon) += carbon;
     s.acc.col(acc_revenue) += revenue;
@@ -427,13 +433,13 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   // 11. Procurement review at the end of the step.
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c)
-      s.need.col(r) += s.demand.col(c * R + r) *
+      s.need.col(r) += w.demand.col(c * R + r) *
                        (cls(c).kind == WorkloadKind::inference ? cls(c).peak_factor : 1.0);
   ++s.steps_since_review;
   if (m.policy->is_review(t, h)) {
     const ArrayXXd observed = s.need / (s.steps_since_review * h);
     const ArrayXd budget_left =
-        spec.finance.budget_usd - s.spend_cum - s.capex_r.rowwise().sum() - s.committed;
+        spec.finance.budget_usd - s.spend_cum - w.capex_r.rowwise().sum() - s.committed;
     const models::PolicyView view{&spec,
                                   t,
                                   plan.step_date[static_cast<size_t>(t)],
@@ -442,14 +448,14 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
                                   s.on_order,
                                   budget_left,
                                   s.quarter_orders};
-    s.order.setZero();
-    m.policy->review(context(plan, rng, s, 0), view, s.order);
+    w.order.setZero();
+    m.policy->review(context(plan, rng, s, 0), view, w.order);
     const Index slot0 = (s.reviews % std::max(1, plan.policy_slots)) * R * K;
     const double placed = (t + 1) * h;
     for (int r = 0; r < R; ++r) {
       for (int k = 0; k < K; ++k) {
         const Index rk = r * K + k;
-        if (!(s.order.col(rk) > 0).any()) continue;
+        if (!(w.order.col(rk) > 0).any()) continue;
         const double lead = 24.0 * sku(k).lead_time_days;
         for (Index i = 0; i < s.n; ++i) {
           const auto u =
@@ -458,13 +464,13 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
           const double delay = sample_delay_hours(spec.procurement.supply, det, u);
           s.slot_arrival(i, slot0 + rk) = arrival_step(placed, lead, delay, h);
         }
-        s.slot_count.col(slot0 + rk) = s.order.col(rk);
-        s.on_order.col(rk) += s.order.col(rk);
-        s.quarter_orders.col(k) += s.order.col(rk);
-        s.acc.col(acc_gpus_bought) += s.order.col(rk);
-        const ArrayXd capex = s.order.col(rk) * sku(k).capex_usd;
+        s.slot_count.col(slot0 + rk) = w.order.col(rk);
+        s.on_order.col(rk) += w.order.col(rk);
+        s.quarter_orders.col(k) += w.order.col(rk);
+        s.acc.col(acc_gpus_bought) += w.order.col(rk);
+        const ArrayXd capex = w.order.col(rk) * sku(k).capex_usd;
         if (at_order)
-          s.capex_r.col(r) += capex;
+          w.capex_r.col(r) += capex;
         else
           s.committed += capex;
       }
@@ -475,12 +481,12 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   }
 
   // Capex (deliveries and orders of this step) and cumulative money.
-  const ArrayXd capex_total = s.capex_r.rowwise().sum();
+  const ArrayXd capex_total = w.capex_r.rowwise().sum();
   s.spend_cum += capex_total;
   s.acc.col(acc_capex) += capex_total;
   ArrayXd step_opex = ArrayXd::Zero(s.n), step_revenue = ArrayXd::Zero(s.n);
   for (int r = 0; r < R; ++r) {
-    out.col(col.capex + r) = s.capex_r.col(r);
+    out.col(col.capex + r) = w.capex_r.col(r);
     step_opex += out.col(col.opex + r);
     step_revenue += out.col(col.revenue + r);
   }
@@ -489,25 +495,25 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
   s.acc.col(acc_npv) += (step_revenue - step_opex - capex_total) * discount;
   out.col(col.spend_cum) = s.spend_cum;
   out.col(col.budget_left) = spec.finance.budget_usd - s.spend_cum;
-  out.col(col.usd_jpy) = s.usdjpy;
+  out.col(col.usd_jpy) = w.usdjpy;
 
   // Per-class outputs and key-figure totals.
   ArrayXd inference_unserved = ArrayXd::Zero(s.n), inference_demand = ArrayXd::Zero(s.n);
   for (int c = 0; c < C; ++c) {
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
-      out.col(col.demand + cr) = s.demand.col(cr);
-      out.col(col.served + cr) = s.served.col(cr);
-      out.col(col.spilled + cr) = s.spilled.col(cr);
-      out.col(col.unserved + cr) = s.unserved.col(cr);
+      out.col(col.demand + cr) = w.demand.col(cr);
+      out.col(col.served + cr) = w.served.col(cr);
+      out.col(col.spilled + cr) = w.spilled.col(cr);
+      out.col(col.unserved + cr) = w.unserved.col(cr);
       out.col(col.backlog + cr) =
-          cls(c).kind == WorkloadKind::training ? ArrayXd(s.left.col(cr)) : ArrayXd::Zero(s.n);
-      s.acc.col(acc_fixed_count + c) += s.demand.col(cr);
-      s.acc.col(acc_fixed_count + C + c) += s.unserved.col(cr);
-      s.acc.col(acc_served) += s.served.col(cr);
+          cls(c).kind == WorkloadKind::training ? ArrayXd(w.left.col(cr)) : ArrayXd::Zero(s.n);
+      s.acc.col(acc_fixed_count + c) += w.demand.col(cr);
+      s.acc.col(acc_fixed_count + C + c) += w.unserved.col(cr);
+      s.acc.col(acc_served) += w.served.col(cr);
       if (cls(c).kind == WorkloadKind::inference) {
-        inference_unserved += s.unserved.col(cr);
-        inference_demand += s.demand.col(cr);
+        inference_unserved += w.unserved.col(cr);
+        inference_demand += w.demand.col(cr);
       }
     }
   }
@@ -519,7 +525,7 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, Eigen::R
       const Index rk = r * K + k, kr = k * R + r;
       out.col(col.installed + kr) = s.installed.col(rk);
       out.col(col.failed + kr) = s.failed.col(rk);
-      out.col(col.stranded + kr) = s.stranded.col(rk);
+      out.col(col.stranded + kr) = w.stranded.col(rk);
       out.col(col.on_order + kr) = s.on_order.col(rk);
     }
   }

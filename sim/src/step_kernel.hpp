@@ -38,7 +38,8 @@ struct ChunkState {
 
   Eigen::ArrayXXd installed, failed, on_order;  // n x RK GPUs
   Eigen::ArrayXXd order_arrival;                // n x O: step each explicit order goes live
-  Eigen::ArrayXXd slot_count, slot_arrival;     // n x (S * RK): policy orders in transit
+  Eigen::ArrayXXd slot_count;                   // n x (S * RK): policy orders in transit
+  Eigen::ArrayXXi slot_arrival;                 // n x (S * RK): their arrival steps (-1: none)
   Eigen::ArrayXXd backlog;                      // training backlog by age, see backlog_offset
   std::vector<Eigen::Index> backlog_offset;     // per class: first column (R * slots columns)
   std::vector<Eigen::ArrayXXd> growth, noise, shocks, outages, price;  // model states
@@ -51,8 +52,12 @@ struct ChunkState {
   Eigen::ArrayXd spend_cum;        // USD
   Eigen::ArrayXd committed;        // capex of undelivered orders booked at delivery
   Eigen::ArrayXXd acc;             // n x (acc_fixed_count + 2C)
+};
 
-  // Scratch reused every step (no allocation in the loop).
+// Working arrays of one step, nothing carried from step to step: one set per
+// thread (sized for a chunk of n paths) instead of one per chunk.
+struct StepScratch {
+  Eigen::Index n = -1;
   Eigen::ArrayXXd demand, left, served, spilled, unserved;  // n x CR
   Eigen::ArrayXXd powered, stranded, capex_r;               // n x RK, n x RK, n x R
   Eigen::ArrayXXd cap, remaining, outage, cap_class;        // n x R, n x R, n x R, n x CR
@@ -67,8 +72,9 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Eigen::Ind
                 ChunkState& s);
 
 // Advances the chunk by step t and writes the step's values to `out`
-// (n x layout.series_columns).
-void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s,
+// (n x layout.series_columns). `scratch` is (re)sized for the chunk when its
+// number of paths differs; give each thread its own.
+void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScratch& scratch,
                 Eigen::Ref<Eigen::ArrayXXd> out);
 
 // Writes the per-path key figures (n x layout.key_figure_columns).
