@@ -246,38 +246,10 @@ bool has_nan(const double* x, Index n) {
 }
 
 // How many values lie below each lo[q] (x < lo[q]) and up to each hi[q]
-// (x <= hi[q]), in one pass, two values per comparison.
+// (x <= hi[q]).
 struct BoundCounts {
   std::array<Index, 3> below{}, upto{};
 };
-BoundCounts count_bounds(const double* x, Index n, const std::array<double, 3>& lo,
-                         const std::array<double, 3>& hi) {
-  std::array<Vec2, 3> vlo, vhi;
-  for (std::size_t q = 0; q < 3; ++q) {
-    vlo[q] = Vec2{lo[q], lo[q]};
-    vhi[q] = Vec2{hi[q], hi[q]};
-  }
-  std::array<Mask2, 3> below{}, upto{};  // count down from 0
-  Index i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const Vec2 v = load2(x + i);
-    for (std::size_t q = 0; q < 3; ++q) {
-      below[q] += v < vlo[q];
-      upto[q] += v <= vhi[q];
-    }
-  }
-  BoundCounts out;
-  for (std::size_t q = 0; q < 3; ++q) {
-    out.below[q] = static_cast<Index>(-(below[q][0] + below[q][1]));
-    out.upto[q] = static_cast<Index>(-(upto[q][0] + upto[q][1]));
-    for (Index j = i; j < n; ++j) {
-      out.below[q] += x[j] < lo[q] ? 1 : 0;
-      out.upto[q] += x[j] <= hi[q] ? 1 : 0;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
@@ -335,47 +307,56 @@ constexpr double kMarginSd = 1.0;
 bool bracketed(const double* x, Index n, const Ranks& ranks, const std::array<double, 3>& lo,
                const std::array<double, 3>& hi, StatsScratch& scratch, ColumnBracket& c,
                std::array<double, 3>& quantiles, std::array<double, 3>& at_lower) {
-  const BoundCounts counts = count_bounds(x, n, lo, hi);
-  for (std::size_t q = 0; q < 3; ++q)
-    if (ranks.lower[q] < counts.below[q] || ranks.upper(q, n) >= counts.upto[q]) return false;
-
-  // Gather the values inside the brackets that are not a single value.
-  constexpr double kInf = std::numeric_limits<double>::infinity();
-  std::array<double, 3> glo{}, ghi{};
-  bool gather = false;
+  // One pass counts the values below each bracket and up to its top and
+  // gathers those inside the brackets that are not a single value (before
+  // knowing whether the ranks fall inside: a miss wastes the few gathered).
+  // Two values per comparison; in a bracket is "not below and up to".
   auto& cand = scratch.candidates;
+  std::array<Vec2, 3> vlo, vhi;
+  std::array<Mask2, 3> wide{};
   for (std::size_t q = 0; q < 3; ++q) {
     cand[q].clear();
-    const bool wide = lo[q] < hi[q];
-    glo[q] = wide ? lo[q] : kInf;
-    ghi[q] = wide ? hi[q] : -kInf;
-    if (wide) cand[q].reserve(static_cast<std::size_t>(counts.upto[q] - counts.below[q]));
-    gather = gather || wide;
+    vlo[q] = Vec2{lo[q], lo[q]};
+    vhi[q] = Vec2{hi[q], hi[q]};
+    const long long on = lo[q] < hi[q] ? -1 : 0;
+    wide[q] = Mask2{on, on};
   }
-  if (gather) {
-    // Few values fall in a bracket: test two at a time, sort them out only
-    // when one does.
-    std::array<Vec2, 3> vlo, vhi;
+  auto take = [&](double v) {
+    for (std::size_t q = 0; q < 3; ++q)
+      if (lo[q] < hi[q] && v >= lo[q] && v <= hi[q]) cand[q].push_back(v);
+  };
+  std::array<Mask2, 3> below_v{}, upto_v{};  // count down from 0
+  Index i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const Vec2 v = load2(x + i);
+    const Mask2 b0 = v < vlo[0], b1 = v < vlo[1], b2 = v < vlo[2];
+    const Mask2 u0 = v <= vhi[0], u1 = v <= vhi[1], u2 = v <= vhi[2];
+    below_v[0] += b0;
+    below_v[1] += b1;
+    below_v[2] += b2;
+    upto_v[0] += u0;
+    upto_v[1] += u1;
+    upto_v[2] += u2;
+    const Mask2 in = (~b0 & u0 & wide[0]) | (~b1 & u1 & wide[1]) | (~b2 & u2 & wide[2]);
+    if (in[0] | in[1]) {
+      take(x[i]);
+      take(x[i + 1]);
+    }
+  }
+  BoundCounts counts;
+  for (std::size_t q = 0; q < 3; ++q) {
+    counts.below[q] = static_cast<Index>(-(below_v[q][0] + below_v[q][1]));
+    counts.upto[q] = static_cast<Index>(-(upto_v[q][0] + upto_v[q][1]));
+  }
+  for (; i < n; ++i) {
     for (std::size_t q = 0; q < 3; ++q) {
-      vlo[q] = Vec2{glo[q], glo[q]};
-      vhi[q] = Vec2{ghi[q], ghi[q]};
+      counts.below[q] += x[i] < lo[q] ? 1 : 0;
+      counts.upto[q] += x[i] <= hi[q] ? 1 : 0;
     }
-    auto take = [&](double v) {
-      for (std::size_t q = 0; q < 3; ++q)
-        if (v >= glo[q] && v <= ghi[q]) cand[q].push_back(v);
-    };
-    Index i = 0;
-    for (; i + 2 <= n; i += 2) {
-      const Vec2 v = load2(x + i);
-      const Mask2 in = ((v >= vlo[0]) & (v <= vhi[0])) | ((v >= vlo[1]) & (v <= vhi[1])) |
-                       ((v >= vlo[2]) & (v <= vhi[2]));
-      if (in[0] | in[1]) {
-        take(x[i]);
-        take(x[i + 1]);
-      }
-    }
-    for (; i < n; ++i) take(x[i]);
+    take(x[i]);
   }
+  for (std::size_t q = 0; q < 3; ++q)
+    if (ranks.lower[q] < counts.below[q] || ranks.upper(q, n) >= counts.upto[q]) return false;
 
   for (std::size_t q = 0; q < 3; ++q) {
     const Index below = counts.below[q];
@@ -406,9 +387,9 @@ bool bracketed(const double* x, Index n, const Ranks& ranks, const std::array<do
     bool shared = false;
     if (k + 1 < size && (x_hi == x_lo || range_min(s + k + 1, s + size) == x_lo)) {
       Index less = 0, equal = 0;
-      for (Index i = 0; i < size; ++i) {
-        less += s[i] < x_lo ? 1 : 0;
-        equal += s[i] == x_lo ? 1 : 0;
+      for (Index r = 0; r < size; ++r) {
+        less += s[r] < x_lo ? 1 : 0;
+        equal += s[r] == x_lo ? 1 : 0;
       }
       shared = static_cast<double>(k - less) >= wanted &&
                static_cast<double>(less + equal - 1 - (upper - below)) >= wanted;
