@@ -86,6 +86,8 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
   }
   s.slot_count.setZero(n, plan.policy_slots * RK);
   s.slot_arrival.setConstant(n, plan.policy_slots * RK, -1);
+  s.slot_first.assign(static_cast<size_t>(plan.policy_slots * RK), -1);
+  s.slot_last.assign(static_cast<size_t>(plan.policy_slots * RK), -1);
 
   s.backlog_offset.assign(static_cast<size_t>(C), 0);
   Index backlog_cols = 0;
@@ -180,6 +182,9 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
     }
   }
   for (Index slot = 0; slot < plan.policy_slots * R * K; ++slot) {
+    // Most slots have nothing arriving in this step on any path of the chunk.
+    if (t < s.slot_first[static_cast<size_t>(slot)] || t > s.slot_last[static_cast<size_t>(slot)])
+      continue;
     const Index rk = slot % (R * K);
     const auto due = (s.slot_arrival.col(slot) == t).cast<double>();
     if (!due.any()) continue;
@@ -464,6 +469,8 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
           const double delay = sample_delay_hours(spec.procurement.supply, det, u);
           s.slot_arrival(i, slot0 + rk) = arrival_step(placed, lead, delay, h);
         }
+        s.slot_first[static_cast<size_t>(slot0 + rk)] = s.slot_arrival.col(slot0 + rk).minCoeff();
+        s.slot_last[static_cast<size_t>(slot0 + rk)] = s.slot_arrival.col(slot0 + rk).maxCoeff();
         s.slot_count.col(slot0 + rk) = w.order.col(rk);
         s.on_order.col(rk) += w.order.col(rk);
         s.quarter_orders.col(k) += w.order.col(rk);

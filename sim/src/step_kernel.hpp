@@ -40,6 +40,7 @@ struct ChunkState {
   Eigen::ArrayXXd order_arrival;                // n x O: step each explicit order goes live
   Eigen::ArrayXXd slot_count;                   // n x (S * RK): policy orders in transit
   Eigen::ArrayXXi slot_arrival;                 // n x (S * RK): their arrival steps (-1: none)
+  std::vector<int> slot_first, slot_last;       // per slot: earliest and latest arrival step
   Eigen::ArrayXXd backlog;                      // training backlog by age, see backlog_offset
   std::vector<Eigen::Index> backlog_offset;     // per class: first column (R * slots columns)
   std::vector<Eigen::ArrayXXd> growth, noise, shocks, outages, price;  // model states
