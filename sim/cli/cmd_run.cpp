@@ -34,22 +34,6 @@ Example:
 
 Options)";
 
-// The directory `path` would be written in must exist and be a directory;
-// checked before the run so that a typo in a path does not waste it.
-void check_writable_directory(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  const auto status = std::filesystem::status(dir, ec);
-  if (!std::filesystem::exists(status))
-    throw RuntimeError("cannot write " + path + ": directory " + dir.string() + " does not exist");
-  if (!std::filesystem::is_directory(status))
-    throw RuntimeError("cannot write " + path + ": " + dir.string() + " is not a directory");
-  if (access(dir.c_str(), W_OK) != 0)
-    throw RuntimeError("cannot write " + path + ": directory " + dir.string() +
-                       " is not writable (" + std::strerror(errno) + ")");
-}
-
 // The HDF5 file holds the series statistics (T x 4 x S doubles) and the
 // per-path key figures (P x F); --save-paths adds T x P x S doubles, stored
 // compressed. Refuses when even a 4:1 compression of the per-path series

@@ -185,6 +185,8 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       throw InputError("sweep: --checkpoint-seconds must be 0 or more");
     if (vm.count("resume") && output.empty())
       throw InputError("sweep: --resume needs the sweep's output file (-o OUT.h5)");
+    for (const std::string* file : {&output, &csv})
+      if (!file->empty()) check_writable_directory(*file);
     if (vm.count("shard") && output.empty() && csv.empty())
       throw InputError("sweep: --shard needs an output file (-o PART.h5) to merge later");
 

@@ -4,10 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+
+#include "capsim/error.hpp"
 
 namespace capsim::cli {
 
@@ -93,6 +97,20 @@ std::string format_bytes(std::uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f %s", value, kUnits[unit]);
   return text;
+}
+
+void check_writable_directory(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (!std::filesystem::exists(status))
+    throw RuntimeError("cannot write " + path + ": directory " + dir.string() + " does not exist");
+  if (!std::filesystem::is_directory(status))
+    throw RuntimeError("cannot write " + path + ": " + dir.string() + " is not a directory");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw RuntimeError("cannot write " + path + ": directory " + dir.string() +
+                       " is not writable (" + std::strerror(errno) + ")");
 }
 
 }  // namespace capsim::cli

@@ -36,6 +36,11 @@ std::uint64_t free_disk_bytes(const std::string& path, bool& known);
 // T * P * S doubles.
 std::uint64_t saved_paths_bytes(const Layout& layout, std::int64_t paths);
 
+// The directory `path` would be written in must exist, be a directory and be
+// writable; checked before the work so that a typo in a path does not waste
+// it. Throws RuntimeError naming the path.
+void check_writable_directory(const std::string& path);
+
 // "3.2 TiB", "512 MiB", "900 bytes": binary units, one decimal.
 std::string format_bytes(std::uint64_t bytes);
 
