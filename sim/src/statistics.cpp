@@ -176,18 +176,24 @@ struct SumMinMax {
 SumMinMax sum_min_max(const double* x, Index n) {
   constexpr Index kLanes = 8;
   std::array<Vec2, 4> acc{};
-  Vec2 lo = {x[0], x[0]}, hi = lo;
+  // Four independent minima and maxima: one chain would wait on each min.
+  std::array<Vec2, 4> lo, hi;
+  lo.fill(Vec2{x[0], x[0]});
+  hi = lo;
   Index i = 0;
   for (; i + kLanes <= n; i += kLanes)
     for (std::size_t k = 0; k < 4; ++k) {
       const Vec2 v = load2(x + i + 2 * static_cast<Index>(k));
       acc[k] += v;
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
+      lo[k] = v < lo[k] ? v : lo[k];
+      hi[k] = v > hi[k] ? v : hi[k];
     }
   double tail = 0.0;
-  double mn = std::min(lo[0], lo[1]);
-  double mx = std::max(hi[0], hi[1]);
+  double mn = x[0], mx = x[0];
+  for (std::size_t k = 0; k < 4; ++k) {
+    mn = std::min({mn, lo[k][0], lo[k][1]});
+    mx = std::max({mx, hi[k][0], hi[k][1]});
+  }
   for (; i < n; ++i) {
     tail += x[i];
     mn = std::min(mn, x[i]);
