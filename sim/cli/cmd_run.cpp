@@ -116,7 +116,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   const bool save_paths = vm.count("save-paths") > 0;
 
   // Refuse what cannot fit before any work is done.
-  const std::uint64_t need = estimate_run_bytes(spec, layout, run_paths);
+  const std::uint64_t need = estimate_run_bytes(spec, registries, run_paths);
   if (const std::uint64_t have = physical_memory_bytes(); have > 0 && need > have)
     throw InputError("run: " + std::to_string(run_paths) + " paths would need about " +
                      format_bytes(need) + " of memory (this machine has " + format_bytes(have) +

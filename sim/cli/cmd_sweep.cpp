@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "capsim/engine.hpp"
 #include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/io/sweep_output.hpp"
@@ -203,7 +204,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     definition.paths = paths > 0 ? paths : base.time.paths;
     // Refuse a point too large for this machine before any work (several
     // small points may run at once, but then each is well below this).
-    if (const std::uint64_t need = estimate_run_bytes(base, make_layout(base), definition.paths),
+    if (const std::uint64_t need = estimate_run_bytes(base, registries, definition.paths),
         have = physical_memory_bytes();
         have > 0 && need > have)
       throw InputError("sweep: " + std::to_string(definition.paths) +

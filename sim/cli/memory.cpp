@@ -28,39 +28,6 @@ std::uint64_t to_bytes(long double doubles) {
 
 }  // namespace
 
-std::uint64_t estimate_run_bytes(const ScenarioSpec& spec, const Layout& layout,
-                                 std::int64_t paths) {
-  const auto P = static_cast<long double>(std::max<std::int64_t>(paths, 0));
-  const auto T = static_cast<long double>(std::max(layout.steps, 0));
-  const auto R = static_cast<long double>(spec.regions.size());
-  const auto K = static_cast<long double>(spec.skus.size());
-  const auto C = static_cast<long double>(spec.classes.size());
-  const auto S = static_cast<long double>(layout.series_columns);
-  const auto F = static_cast<long double>(layout.key_figure_columns);
-  const double h = spec.time.step_hours > 0 ? spec.time.step_hours : 1.0;
-
-  // Policy orders in transit: at most one per step of the longest lead time
-  // plus the longest delay, never more than the run has steps.
-  double max_lead_hours = 0;
-  for (const auto& sku : spec.skus)
-    max_lead_hours = std::max(max_lead_hours, 24.0 * sku.lead_time_days);
-  const double delay_hours = 24.0 * spec.procurement.supply.max_delay_days;
-  const long double policy_slots =
-      std::min(T + 1, static_cast<long double>(std::ceil((max_lead_hours + delay_hours) / h)) + 3);
-  long double backlog_slots = 0;
-  for (const auto& c : spec.classes)
-    backlog_slots =
-        std::max(backlog_slots, static_cast<long double>(std::floor(c.max_wait_hours / h)) + 1);
-
-  long double widest = F;
-  for (const auto& s : layout.series) widest = std::max(widest, static_cast<long double>(s.width));
-
-  const long double per_path_state =
-      R * K * (3 + 2 * policy_slots) + C * R * (8 + backlog_slots) + 50;
-  const long double doubles = P * S + P * F + P * per_path_state + T * 4 * S + P * widest;
-  return to_bytes(doubles);
-}
-
 std::uint64_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page_size = sysconf(_SC_PAGE_SIZE);

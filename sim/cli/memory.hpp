@@ -10,21 +10,6 @@
 
 namespace capsim::cli {
 
-// A conservative estimate, in bytes, of the memory a run of `paths` paths
-// needs at its peak. With P paths, T steps, R regions, K SKUs, C classes and
-// S = layout.series_columns, F = layout.key_figure_columns, it counts doubles:
-//   P * S                      one step's values for all paths
-//   P * F                      per-path key figures
-//   P * (R*K*(3 + 2*L) + C*R*(8 + B) + 50)
-//                              per-path state; L = policy order slots (an
-//                              upper bound from lead times and delays), B =
-//                              the largest training backlog ring (steps)
-//   T * 4 * S                  series statistics
-//   P * max(series width, F)   scratch for quantiles
-// Saturates at UINT64_MAX instead of overflowing.
-std::uint64_t estimate_run_bytes(const ScenarioSpec& spec, const Layout& layout,
-                                 std::int64_t paths);
-
 // The machine's physical memory in bytes (0 when unknown).
 std::uint64_t physical_memory_bytes();
 

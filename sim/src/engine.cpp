@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <thread>
 
 #include "capsim/error.hpp"
@@ -89,6 +90,49 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;
+}
+
+}  // namespace capsim
+
+namespace capsim {
+
+std::uint64_t estimate_run_bytes(const ScenarioSpec& spec,
+                                 const models::ModelRegistries& registries, std::int64_t paths) {
+  const detail::Plan plan = detail::make_plan(spec, registries);
+  const Layout& layout = plan.layout;
+  const auto P = static_cast<long double>(std::max<std::int64_t>(paths, 0));
+  const auto R = static_cast<long double>(layout.regions.size());
+  const auto K = static_cast<long double>(layout.skus.size());
+  const auto C = static_cast<long double>(layout.classes.size());
+  const auto S = static_cast<long double>(layout.series_columns);
+  const auto F = static_cast<long double>(layout.key_figure_columns);
+
+  long double model_state = 0;
+  const auto& m = plan.models;
+  for (std::size_t c = 0; c < m.growth.size(); ++c)
+    model_state +=
+        m.growth[c]->state_size() + m.shocks[c]->state_size() + R * m.noise[c]->state_size();
+  for (std::size_t r = 0; r < m.outages.size(); ++r)
+    model_state += m.outages[r]->state_size() + m.price[r]->state_size();
+  model_state += m.fx->state_size();
+  long double backlog = 0;
+  for (int slots : plan.backlog_slots) backlog += R * slots;
+
+  const long double per_path =
+      S + F                                                         // step values, key figures
+      + 3 * R * K                                                   // installed, failed, on order
+      + static_cast<long double>(plan.order_step.size())            // explicit orders
+      + 1.5L * static_cast<long double>(plan.policy_slots) * R * K  // policy orders (+ int step)
+      + backlog + model_state                                       // training backlog, models
+      + R + K + 2 +
+      (static_cast<long double>(detail::acc_fixed_count) +
+       2 * C);  // review, quarter, money, totals
+  const long double doubles =
+      P * per_path + static_cast<long double>(plan.T) * 4 * S;  // + series statistics
+  const long double bytes = 1.25L * 8.0L * doubles;
+  constexpr auto kMax = static_cast<long double>(std::numeric_limits<std::uint64_t>::max());
+  return bytes >= kMax ? std::numeric_limits<std::uint64_t>::max()
+                       : static_cast<std::uint64_t>(bytes);
 }
 
 }  // namespace capsim

@@ -21,14 +21,14 @@ class StepSink {
 };
 
 struct RunOptions {
-  std::int64_t paths = 0;       // 0: take spec.time.paths
+  std::int64_t paths = 0;  // 0: take spec.time.paths
   // Global index of the first path: the run covers paths [first_path,
   // first_path + paths). Path p is the same whatever run it is part of, so
   // runs of disjoint ranges can be split across processes and joined.
   std::int64_t first_path = 0;
-  std::uint64_t seed = 0;       // used when has_seed
+  std::uint64_t seed = 0;  // used when has_seed
   bool has_seed = false;
-  int threads = 0;              // 0: all cores
+  int threads = 0;                 // 0: all cores
   Eigen::Index chunk_paths = 256;  // paths per vectorized chunk (does not change results)
   // false: skip the per-step statistics across paths (series_stats stays
   // empty); for callers that only need the key figures, like sweeps.
@@ -42,5 +42,18 @@ struct RunOptions {
 // any threads and chunk_paths.
 RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registries,
               const RunOptions& options);
+
+}  // namespace capsim
+
+namespace capsim {
+
+// An estimate, in bytes, of the memory a run of `paths` paths needs at its
+// peak without --save-paths, from the run's plan: per path, one step's
+// values (series columns) and the per-path key figures, the fleet, order,
+// backlog and model state, in doubles; plus the per-step statistics of the
+// whole run; times 1.25 for the allocator and the libraries. Saturates at
+// UINT64_MAX instead of overflowing.
+std::uint64_t estimate_run_bytes(const ScenarioSpec& spec,
+                                 const models::ModelRegistries& registries, std::int64_t paths);
 
 }  // namespace capsim
