@@ -16,6 +16,7 @@
 #include "bench_common.hpp"
 #include "capsim/engine.hpp"
 #include "capsim/io/output.hpp"
+#include "capsim/sweep.hpp"
 #include "kernel.hpp"
 #include "reference_engine.hpp"
 
@@ -161,46 +162,65 @@ void bm_end_to_end(benchmark::State& state, Config config) {
   set_counters(state, shape_of(shape, steps, paths, threads), rss);
 }
 
-// A sweep of 20 points: the baseline with classes.inference.growth.rate
-// from 0.5 to 1.5 (capsim has no sweep command yet, so this is 20 loads and
-// runs). Checked: with common random numbers, mean inference demand over
-// the horizon rises with the growth rate. Arg: paths per point.
+// A sweep of 20 points as `capsim sweep` runs it (sweep::make_points and
+// sweep::execute, without the file): the baseline with
+// classes.inference.growth.rate=linspace:0.5:1.5:20. Checked: with common
+// random numbers, mean inference demand over the horizon rises strictly with
+// the growth rate, and point 0 equals capsim::run with its --set value, bit
+// for bit. Arg: paths per point.
 void bm_sweep20(benchmark::State& state, Config config) {
   const std::int64_t paths = state.range(0);
   const int threads = config.tiny ? 1 : static_cast<int>(std::thread::hardware_concurrency());
-  auto sweep = [&](std::int64_t n, std::vector<double>* demand) {
-    std::int64_t steps = 0;
-    for (int i = 0; i < 20; ++i) {
-      std::ostringstream rate;
-      rate << "classes.inference.growth.rate=" << 0.5 + i / 19.0;
-      std::vector<std::string> overrides = baseline_overrides(config);
-      overrides.push_back(rate.str());
-      const ScenarioSpec spec = load_baseline(overrides);
-      RunOptions options;
-      options.paths = n;
-      options.threads = threads;
-      const RunResult r = run(spec, registries(), options);
-      if (demand)
-        demand->push_back(
-            r.key_figure_stats(0, r.layout.find_key_figure("demand_h100e_gpuh").offset));
-      steps += r.layout.steps;
-    }
-    return steps;
+  const std::vector<std::string> sets = baseline_overrides(config);
+  sweep::Definition definition;
+  definition.axes = {sweep::parse_axis("classes.inference.growth.rate=linspace:0.5:1.5:20")};
+  definition.seed = 1;
+  const auto run_sweep = [&](std::int64_t n) {
+    definition.paths = n;
+    sweep::Table table = sweep::make_table(load_baseline(sets), baseline_file(), definition,
+                                           sweep::make_points(definition));
+    std::vector<std::int64_t> todo(20);
+    for (std::int64_t i = 0; i < 20; ++i) todo[static_cast<std::size_t>(i)] = i;
+    sweep::SingleProcess comm;
+    sweep::ExecuteOptions options;
+    options.threads = threads;
+    const auto load = [&](std::int64_t point) {
+      std::vector<std::string> overrides = sets;
+      for (const auto& o :
+           sweep::point_overrides(definition, table.values[static_cast<std::size_t>(point)]))
+        overrides.push_back(o);
+      return load_baseline(overrides);
+    };
+    sweep::execute(table, todo, load, registries(), comm, options);
+    return table;
   };
   const bool ok = checked(state, "sweep20", [&] {
-    std::vector<double> demand;
-    sweep(8, &demand);
-    for (std::size_t i = 1; i < demand.size(); ++i)
-      if (!(demand[i] > demand[i - 1]))
+    const sweep::Table table = run_sweep(8);
+    const Layout layout = make_layout(load_baseline(sets));
+    const Eigen::Index demand = layout.find_key_figure("demand_h100e_gpuh").offset;  // inference
+    for (Eigen::Index i = 1; i < 20; ++i)
+      if (!(table.stats(i, demand) > table.stats(i - 1, demand)))
         return "inference demand does not rise with the growth rate at point " + std::to_string(i);
+    std::vector<std::string> overrides = sets;
+    overrides.push_back("classes.inference.growth.rate=0.5");
+    RunOptions options;
+    options.paths = 8;
+    options.seed = 1;
+    options.has_seed = true;
+    const RunResult r = run(load_baseline(overrides), registries(), options);
+    for (Eigen::Index j = 0; j < 4; ++j)
+      if (!(table.stats.row(0).segment(j * table.columns, table.columns) ==
+            r.key_figure_stats.row(j))
+               .all())
+        return std::string("point 0 differs from capsim::run with its --set value");
     return std::string();
   });
   if (!ok) return;
   const RssProbe rss;
-  std::int64_t steps = 0;
-  for (auto _ : state) steps = sweep(paths, nullptr);
+  for (auto _ : state) run_sweep(paths);
   // One iteration steps 20 runs; count them as 20x the steps of one.
-  set_counters(state, shape_of(load_baseline(), static_cast<int>(steps), paths, threads), rss);
+  const ScenarioSpec spec = load_baseline(sets);
+  set_counters(state, shape_of(spec, 20 * make_layout(spec).steps, paths, threads), rss);
 }
 
 // Scaling in steps: a generated scenario shaped like the baseline (2
