@@ -14,12 +14,9 @@ using capsim::test::entries_of;
 using capsim::test::Process;
 using capsim::test::ProcessResult;
 using capsim::test::ScratchDir;
+using capsim::test::source;
 
 namespace {
-
-std::string source(const std::string& relative) {
-  return std::string(CAPSIM_SOURCE_DIR) + "/" + relative;
-}
 
 ProcessResult run_capsim(const std::vector<std::string>& args) {
   const ScratchDir logs("int_log");

@@ -32,6 +32,11 @@ struct ProcessResult {
   double cpu_seconds = 0;  // user + system time of the process
 };
 
+// A file of the source tree, e.g. source("scenarios/msft-japan-2024.yaml").
+inline std::string source(const std::string& relative) {
+  return std::string(CAPSIM_SOURCE_DIR) + "/" + relative;
+}
+
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;

@@ -28,12 +28,9 @@ using capsim::sweep::Method;
 using capsim::test::Process;
 using capsim::test::ProcessResult;
 using capsim::test::ScratchDir;
+using capsim::test::source;
 
 namespace {
-
-std::string source(const std::string& relative) {
-  return std::string(CAPSIM_SOURCE_DIR) + "/" + relative;
-}
 
 const capsim::models::ModelRegistries& registries() {
   static const auto r = capsim::models::builtin_registries();
