@@ -370,8 +370,25 @@ TEST_CASE("sweep: mpirun -np 2 gives the datasets of the single-process sweep",
     WARN("capsim was built without MPI or mpirun is missing; the MPI test is skipped");
     return;
   }
-  // Open MPI's own allocations are not ours to check for leaks.
-  ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  // Open MPI's own allocations are not ours to check for leaks: for the
+  // processes this test starts, not for later tests.
+  struct LeakChecksOff {
+    std::string old;
+    bool had = false;
+    LeakChecksOff() {
+      if (const char* v = std::getenv("ASAN_OPTIONS")) {
+        old = v;
+        had = true;
+      }
+      ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+    }
+    ~LeakChecksOff() {
+      if (had)
+        ::setenv("ASAN_OPTIONS", old.c_str(), 1);
+      else
+        ::unsetenv("ASAN_OPTIONS");
+    }
+  } leak_checks_off;
   const ScratchDir dir("sweep_mpi");
   const ScratchDir logs("sweep_mpi_log");
   const auto mpirun = [&](std::vector<std::string> args) {

@@ -107,11 +107,9 @@ void check_axes(const std::string& scenario, const models::ModelRegistries& regi
     std::set<std::string> values;
     if (axis.kind == sweep::Axis::Kind::range) {
       const double ends[] = {axis.lo, axis.hi};
-      for (double x : ends) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, axis.integer ? "%.0f" : "%.17g", x);
-        values.insert(buf);
-      }
+      for (double x : ends)
+        values.insert(axis.integer ? std::to_string(static_cast<std::int64_t>(x))
+                                   : sweep::number_text(x));
     } else {
       values.insert(axis.values.begin(), axis.values.end());
     }

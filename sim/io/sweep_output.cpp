@@ -40,12 +40,8 @@ std::vector<double> stat_block(const sweep::Table& table, const KeyFigureInfo& i
 
 // The number in a varied value, NaN when it is not one (a model name).
 double numeric_value(const std::string& text) {
-  std::istringstream in(text);
   double x = 0;
-  if (!(in >> x)) return std::nan("");
-  char rest = 0;
-  if (in >> rest) return std::nan("");
-  return x;
+  return sweep::parse_number(text, x) ? x : std::nan("");
 }
 
 std::vector<std::string> key_figure_names(const sweep::Table& table) {

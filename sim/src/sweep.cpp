@@ -26,7 +26,8 @@ std::string trim(const std::string& s) {
   return s.substr(begin, end - begin + 1);
 }
 
-// A finite number written in full (no trailing text).
+}  // namespace
+
 bool parse_number(const std::string& text, double& value) {
   const std::string t = trim(text);
   if (t.empty()) return false;
@@ -35,6 +36,8 @@ bool parse_number(const std::string& text, double& value) {
   const auto [end, ec] = std::from_chars(first, t.data() + t.size(), value);
   return ec == std::errc() && end == t.data() + t.size() && std::isfinite(value);
 }
+
+namespace {
 
 bool parse_integer(const std::string& text, std::int64_t& value) {
   const std::string t = trim(text);
@@ -45,12 +48,15 @@ bool parse_integer(const std::string& text, std::int64_t& value) {
   return ec == std::errc() && end == t.data() + t.size();
 }
 
-// The shortest text that reads back as the same double ("0.1", "1", "2.5e-07").
+}  // namespace
+
 std::string number_text(double x) {
   char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
   return ec == std::errc() ? std::string(buf, end) : std::to_string(x);
 }
+
+namespace {
 
 // Splits at commas outside brackets, braces and quotes.
 std::vector<std::string> split_list(const std::string& text) {

@@ -34,6 +34,12 @@ struct Axis {
   bool integer = false;             // a range of whole numbers ("10:100")
 };
 
+// The number a value text holds (a finite number written in full, as a
+// --vary SPEC reads it); false for anything else (a model name, a map).
+bool parse_number(const std::string& text, double& value);
+// The shortest text that reads back as the same double ("0.1", "2.5e-07").
+std::string number_text(double x);
+
 // Parses "key.path=SPEC" with SPEC a list "a,b,c" (YAML values; commas
 // inside [] or {} do not split), "linspace:lo:hi:n" or a range "lo:hi"
 // (lo < hi). Throws InputError naming the argument.
