@@ -6,8 +6,10 @@
 #include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "capsim/results.hpp"
@@ -156,15 +158,64 @@ double interpolate(double x_lo, double x_hi, double frac) {
   return x_lo + frac * (x_hi - x_lo);
 }
 
-// Vectors of two doubles (the baseline x86-64 width) and the comparison
-// masks between them (-1 in a true lane).
-using Vec2 = double __attribute__((vector_size(16)));
-using Mask2 = long long __attribute__((vector_size(16)));
+// Vectors of W doubles and the comparison masks between them (-1 in a true
+// lane). The passes below are written once for any W and compiled for W = 2
+// (the baseline x86-64 width, SSE2), 4 (AVX2) and 8 (AVX-512), chosen at run
+// time by what the processor has. They give the same bits at every width:
+// sums keep their eight lanes and their order, counts are exact, and values
+// are gathered in the order of the paths.
+template <int W>
+struct VecTypes;
+template <>
+struct VecTypes<2> {
+  using Vec = double __attribute__((vector_size(16)));
+  using Mask = long long __attribute__((vector_size(16)));
+};
+template <>
+struct VecTypes<4> {
+  using Vec = double __attribute__((vector_size(32)));
+  using Mask = long long __attribute__((vector_size(32)));
+};
+template <>
+struct VecTypes<8> {
+  using Vec = double __attribute__((vector_size(64)));
+  using Mask = long long __attribute__((vector_size(64)));
+};
+template <int W>
+struct Wide : VecTypes<W> {
+  using Vec = typename VecTypes<W>::Vec;
+  // (By reference: returning a vector wider than the baseline's would
+  // change the calling convention, which -Wpsabi reports.)
+  [[gnu::always_inline]] static void load(Vec& v, const double* x) { std::memcpy(&v, x, sizeof v); }
+  // Keeps the sign of a zero, unlike Vec{} + a.
+  [[gnu::always_inline]] static void broadcast(Vec& v, double a) {
+    std::array<double, W> lanes;
+    lanes.fill(a);
+    std::memcpy(&v, lanes.data(), sizeof v);
+  }
+};
 
-Vec2 load2(const double* x) {
-  Vec2 v;
-  std::memcpy(&v, x, sizeof v);
-  return v;
+// The widths the processor can run, best first; CAPSIM_SIMD (sse2, avx2 or
+// avx512) caps it, e.g. to compare the paths (every width gives the same
+// results).
+int detect_width() {
+  int width = 2;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) width = 4;
+  if (__builtin_cpu_supports("avx512f")) width = 8;
+#endif
+  if (const char* cap = std::getenv("CAPSIM_SIMD")) {
+    const std::string_view v(cap);
+    if (v == "sse2") width = 2;
+    if (v == "avx2") width = std::min(width, 4);
+  }
+  return width;
+}
+
+int simd_width() {
+  static const int width = detect_width();
+  return width;
 }
 
 // Sum (fixed_order_sum's order and bits: lane k of the eight adds x[i + k]),
@@ -173,35 +224,70 @@ Vec2 load2(const double* x) {
 struct SumMinMax {
   double sum, min, max;
 };
-SumMinMax sum_min_max(const double* x, Index n) {
+template <int W>
+[[gnu::always_inline]] inline SumMinMax sum_min_max_w(const double* x, Index n) {
+  using V = typename Wide<W>::Vec;
   constexpr Index kLanes = 8;
-  std::array<Vec2, 4> acc{};
-  // Four independent minima and maxima: one chain would wait on each min.
-  std::array<Vec2, 4> lo, hi;
-  lo.fill(Vec2{x[0], x[0]});
+  constexpr int kChains = kLanes / W;
+  std::array<V, kChains> acc{};
+  // Independent minima and maxima per chain: one chain would wait on each min.
+  std::array<V, kChains> lo, hi;
+  V first;
+  Wide<W>::broadcast(first, x[0]);
+  lo.fill(first);
   hi = lo;
   Index i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (std::size_t k = 0; k < 4; ++k) {
-      const Vec2 v = load2(x + i + 2 * static_cast<Index>(k));
-      acc[k] += v;
-      lo[k] = v < lo[k] ? v : lo[k];
-      hi[k] = v > hi[k] ? v : hi[k];
+    for (int k = 0; k < kChains; ++k) {
+      V v;
+      Wide<W>::load(v, x + i + W * k);
+      acc[static_cast<std::size_t>(k)] += v;
+      lo[static_cast<std::size_t>(k)] =
+          v < lo[static_cast<std::size_t>(k)] ? v : lo[static_cast<std::size_t>(k)];
+      hi[static_cast<std::size_t>(k)] =
+          v > hi[static_cast<std::size_t>(k)] ? v : hi[static_cast<std::size_t>(k)];
     }
   double tail = 0.0;
   double mn = x[0], mx = x[0];
-  for (std::size_t k = 0; k < 4; ++k) {
-    mn = std::min({mn, lo[k][0], lo[k][1]});
-    mx = std::max({mx, hi[k][0], hi[k][1]});
-  }
+  std::array<double, kLanes> lane{};
+  for (int k = 0; k < kChains; ++k)
+    for (int l = 0; l < W; ++l) {
+      const auto kk = static_cast<std::size_t>(k);
+      lane[static_cast<std::size_t>(k * W + l)] = acc[kk][l];
+      mn = std::min(mn, static_cast<double>(lo[kk][l]));
+      mx = std::max(mx, static_cast<double>(hi[kk][l]));
+    }
   for (; i < n; ++i) {
     tail += x[i];
     mn = std::min(mn, x[i]);
     mx = std::max(mx, x[i]);
   }
-  const double sum = ((acc[0][0] + acc[0][1]) + (acc[1][0] + acc[1][1])) +
-                     ((acc[2][0] + acc[2][1]) + (acc[3][0] + acc[3][1])) + tail;
+  const double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+                     ((lane[4] + lane[5]) + (lane[6] + lane[7])) + tail;
   return {sum, mn, mx};
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+[[gnu::target("avx2")]] SumMinMax sum_min_max_avx2(const double* x, Index n) {
+  return sum_min_max_w<4>(x, n);
+}
+[[gnu::target("avx512f")]] SumMinMax sum_min_max_avx512(const double* x, Index n) {
+  return sum_min_max_w<8>(x, n);
+}
+#endif
+
+SumMinMax sum_min_max(const double* x, Index n) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  switch (simd_width()) {
+    case 8:
+      return sum_min_max_avx512(x, n);
+    case 4:
+      return sum_min_max_avx2(x, n);
+    default:
+      break;
+  }
+#endif
+  return sum_min_max_w<2>(x, n);
 }
 
 // The ranks below h = (n-1) q for each level, the interpolation weights, and
@@ -255,7 +341,103 @@ bool has_nan(const double* x, Index n) {
 // (x <= hi[q]).
 struct BoundCounts {
   std::array<Index, 3> below{}, upto{};
+  std::array<Index, 3> gathered{};  // values inside each bracket (lo < hi only)
 };
+
+// One pass over a column: counts the values below each bracket (x < lo[q])
+// and up to its top (x <= hi[q]), and gathers the values inside the brackets
+// that are not a single value (lo < hi), in the order of the paths.
+template <int W>
+[[gnu::always_inline]] inline BoundCounts count_and_gather_w(
+    const double* x, Index n, const std::array<double, 3>& lo, const std::array<double, 3>& hi,
+    std::array<std::vector<double>, 3>& cand) {
+  using V = typename Wide<W>::Vec;
+  using M = typename Wide<W>::Mask;
+  std::array<V, 3> vlo{}, vhi{};
+  std::array<M, 3> wide{};
+  for (std::size_t q = 0; q < 3; ++q) {
+    Wide<W>::broadcast(vlo[q], lo[q]);
+    Wide<W>::broadcast(vhi[q], hi[q]);
+    const long long on = lo[q] < hi[q] ? -1 : 0;
+    wide[q] = M{} + on;
+  }
+  // Every value is written at the end of each bracket's candidates and kept
+  // (the count advances) only when it is inside: no branch to mispredict.
+  std::array<double*, 3> out{};
+  for (std::size_t q = 0; q < 3; ++q) {
+    if (cand[q].size() < static_cast<std::size_t>(n)) cand[q].resize(static_cast<std::size_t>(n));
+    out[q] = cand[q].data();
+  }
+  BoundCounts counts;
+  auto take = [&](double v) {
+    for (std::size_t q = 0; q < 3; ++q) {
+      out[q][counts.gathered[q]] = v;
+      counts.gathered[q] += (lo[q] < hi[q]) & (v >= lo[q]) & (v <= hi[q]) ? 1 : 0;
+    }
+  };
+  std::array<M, 3> below_v{}, upto_v{};  // count down from 0
+  Index i = 0;
+  for (; i + W <= n; i += W) {
+    V v;
+    Wide<W>::load(v, x + i);
+    const M b0 = v < vlo[0], b1 = v < vlo[1], b2 = v < vlo[2];
+    const M u0 = v <= vhi[0], u1 = v <= vhi[1], u2 = v <= vhi[2];
+    below_v[0] += b0;
+    below_v[1] += b1;
+    below_v[2] += b2;
+    upto_v[0] += u0;
+    upto_v[1] += u1;
+    upto_v[2] += u2;
+    const M in = (~b0 & u0 & wide[0]) | (~b1 & u1 & wide[1]) | (~b2 & u2 & wide[2]);
+    long long any = 0;
+    for (int k = 0; k < W; ++k) any |= in[k];
+    if (any != 0)
+      for (int k = 0; k < W; ++k) take(x[i + k]);
+  }
+  for (std::size_t q = 0; q < 3; ++q)
+    for (int k = 0; k < W; ++k) {
+      counts.below[q] -= static_cast<Index>(below_v[q][k]);
+      counts.upto[q] -= static_cast<Index>(upto_v[q][k]);
+    }
+  for (; i < n; ++i) {
+    for (std::size_t q = 0; q < 3; ++q) {
+      counts.below[q] += x[i] < lo[q] ? 1 : 0;
+      counts.upto[q] += x[i] <= hi[q] ? 1 : 0;
+    }
+    take(x[i]);
+  }
+  return counts;
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+[[gnu::target("avx2")]] BoundCounts count_and_gather_avx2(
+    const double* x, Index n, const std::array<double, 3>& lo, const std::array<double, 3>& hi,
+    std::array<std::vector<double>, 3>& cand) {
+  return count_and_gather_w<4>(x, n, lo, hi, cand);
+}
+[[gnu::target("avx512f")]] BoundCounts count_and_gather_avx512(
+    const double* x, Index n, const std::array<double, 3>& lo, const std::array<double, 3>& hi,
+    std::array<std::vector<double>, 3>& cand) {
+  return count_and_gather_w<8>(x, n, lo, hi, cand);
+}
+#endif
+
+BoundCounts count_and_gather(const double* x, Index n, const std::array<double, 3>& lo,
+                             const std::array<double, 3>& hi,
+                             std::array<std::vector<double>, 3>& cand) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  switch (simd_width()) {
+    case 8:
+      return count_and_gather_avx512(x, n, lo, hi, cand);
+    case 4:
+      return count_and_gather_avx2(x, n, lo, hi, cand);
+    default:
+      break;
+  }
+#endif
+  return count_and_gather_w<2>(x, n, lo, hi, cand);
+}
+
 }  // namespace
 
 StatsRow column_stats(const Eigen::Ref<const Eigen::ArrayXXd>& values) {
@@ -316,51 +498,8 @@ bool bracketed(const double* x, Index n, const Ranks& ranks, const std::array<do
   // One pass counts the values below each bracket and up to its top and
   // gathers those inside the brackets that are not a single value (before
   // knowing whether the ranks fall inside: a miss wastes the few gathered).
-  // Two values per comparison; in a bracket is "not below and up to".
   auto& cand = scratch.candidates;
-  std::array<Vec2, 3> vlo, vhi;
-  std::array<Mask2, 3> wide{};
-  for (std::size_t q = 0; q < 3; ++q) {
-    cand[q].clear();
-    vlo[q] = Vec2{lo[q], lo[q]};
-    vhi[q] = Vec2{hi[q], hi[q]};
-    const long long on = lo[q] < hi[q] ? -1 : 0;
-    wide[q] = Mask2{on, on};
-  }
-  auto take = [&](double v) {
-    for (std::size_t q = 0; q < 3; ++q)
-      if (lo[q] < hi[q] && v >= lo[q] && v <= hi[q]) cand[q].push_back(v);
-  };
-  std::array<Mask2, 3> below_v{}, upto_v{};  // count down from 0
-  Index i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const Vec2 v = load2(x + i);
-    const Mask2 b0 = v < vlo[0], b1 = v < vlo[1], b2 = v < vlo[2];
-    const Mask2 u0 = v <= vhi[0], u1 = v <= vhi[1], u2 = v <= vhi[2];
-    below_v[0] += b0;
-    below_v[1] += b1;
-    below_v[2] += b2;
-    upto_v[0] += u0;
-    upto_v[1] += u1;
-    upto_v[2] += u2;
-    const Mask2 in = (~b0 & u0 & wide[0]) | (~b1 & u1 & wide[1]) | (~b2 & u2 & wide[2]);
-    if (in[0] | in[1]) {
-      take(x[i]);
-      take(x[i + 1]);
-    }
-  }
-  BoundCounts counts;
-  for (std::size_t q = 0; q < 3; ++q) {
-    counts.below[q] = static_cast<Index>(-(below_v[q][0] + below_v[q][1]));
-    counts.upto[q] = static_cast<Index>(-(upto_v[q][0] + upto_v[q][1]));
-  }
-  for (; i < n; ++i) {
-    for (std::size_t q = 0; q < 3; ++q) {
-      counts.below[q] += x[i] < lo[q] ? 1 : 0;
-      counts.upto[q] += x[i] <= hi[q] ? 1 : 0;
-    }
-    take(x[i]);
-  }
+  const BoundCounts counts = count_and_gather(x, n, lo, hi, cand);
   for (std::size_t q = 0; q < 3; ++q)
     if (ranks.lower[q] < counts.below[q] || ranks.upper(q, n) >= counts.upto[q]) return false;
 
@@ -379,7 +518,7 @@ bool bracketed(const double* x, Index n, const Ranks& ranks, const std::array<do
       continue;
     }
     double* s = cand[q].data();
-    const auto size = static_cast<Index>(cand[q].size());
+    const Index size = counts.gathered[q];
     const Index k = ranks.lower[q] - below;
     select(s, s + k, s + size);
     const double x_lo = s[k];
