@@ -1,4 +1,4 @@
-// Random-number generation: Philox4x32-10 normals (Box-Muller) and uniforms
+// Random-number generation: Philox4x32-10 normals (Boost.Random ziggurat) and uniforms
 // per second, one thread. The normal rate is the RNG ceiling the breakdown
 // compares the engine against.
 #include <benchmark/benchmark.h>

@@ -4,8 +4,8 @@
 // The number for step t is component (t mod 2) of the block at step
 // 2 floor(t / 2) of the process's (stream, ctx.stream_index): a pure function
 // of (seed, path, step, stream, index) as in capsim/rng.hpp. The even step
-// keeps the other component in `spare` (a state column), so each block, and
-// for normals each Box-Muller transform, serves two steps.
+// keeps the other component in `spare` (a state column), so each block (for
+// normals, each pair from Rng::normal2) serves two steps.
 #pragma once
 
 #include <Eigen/Core>

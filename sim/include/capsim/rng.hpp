@@ -7,11 +7,14 @@
 // number of paths: path p of a 1,000-path run equals path p of a 10,000-path
 // run. `index` separates instances of one stream (e.g. class c, region r);
 // `draw` separates several numbers taken for the same (path, step, stream).
+// `draw` must stay below 2^24: normals that need more than one block take
+// the further blocks with the top byte of the draw word set.
 #pragma once
 
-#include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
 #include <Random123/uniform.hpp>
+
+#include <boost/random/normal_distribution.hpp>
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -50,12 +53,17 @@ class Rng {
     return {r123::u01<double>(join(r[0], r[1])), r123::u01<double>(join(r[2], r[3]))};
   }
 
-  // Two independent standard normals (Box-Muller).
+  // Two independent standard normals: Boost.Random's ziggurat
+  // (boost::random::normal_distribution), which takes one 64-bit word of the
+  // block per normal. In about one normal in 80 the ziggurat asks for more
+  // words; they come from the blocks with the top byte of the draw word set
+  // to 1, 2, ...
   Pair normal2(std::int64_t path, std::uint32_t step, Stream stream, std::uint32_t index,
                std::uint32_t draw = 0) const {
-    const auto r = block(path, step, stream, index, draw);
-    const r123::double2 z = r123::boxmuller(join(r[0], r[1]), join(r[2], r[3]));
-    return {z.x, z.y};
+    Words words(*this, path, step, stream, index, draw);
+    boost::random::normal_distribution<double> normal;
+    const double a = normal(words);
+    return {a, normal(words)};
   }
 
   // Fill out[i] with a uniform for path path0 + i.
@@ -79,12 +87,45 @@ class Rng {
     return (static_cast<std::uint64_t>(hi) << 32) | lo;
   }
 
-  Philox::ctr_type block(std::int64_t path, std::uint32_t step, Stream stream,
-                         std::uint32_t index, std::uint32_t draw) const {
+  Philox::ctr_type block(std::int64_t path, std::uint32_t step, Stream stream, std::uint32_t index,
+                         std::uint32_t draw) const {
     const Philox::ctr_type ctr = {{static_cast<std::uint32_t>(path), step,
                                    (static_cast<std::uint32_t>(stream) << 20) | index, draw}};
     return Philox()(ctr, key_);
   }
+
+  // The 64-bit words of a (path, step, stream, index, draw) block and its
+  // continuation blocks, as a uniform random bit generator.
+  class Words {
+   public:
+    using result_type = std::uint64_t;
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return ~result_type{0}; }
+    Words(const Rng& rng, std::int64_t path, std::uint32_t step, Stream stream, std::uint32_t index,
+          std::uint32_t draw)
+        : rng_(rng), path_(path), step_(step), stream_(stream), index_(index), draw_(draw) {
+      block_ = rng_.block(path_, step_, stream_, index_, draw_);
+    }
+    result_type operator()() {
+      if (next_ == 2) {
+        ++more_;
+        block_ = rng_.block(path_, step_, stream_, index_, draw_ | (more_ << 24));
+        next_ = 0;
+      }
+      const int w = 2 * next_++;
+      return join(block_[static_cast<std::size_t>(w)], block_[static_cast<std::size_t>(w) + 1]);
+    }
+
+   private:
+    const Rng& rng_;
+    std::int64_t path_;
+    std::uint32_t step_;
+    Stream stream_;
+    std::uint32_t index_, draw_;
+    std::uint32_t more_ = 0;
+    int next_ = 0;
+    Philox::ctr_type block_;
+  };
 
   Philox::key_type key_{};
 };
