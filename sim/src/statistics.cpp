@@ -363,18 +363,13 @@ template <int W>
   }
   // Every value is written at the end of each bracket's candidates and kept
   // (the count advances) only when it is inside: no branch to mispredict.
-  std::array<double*, 3> out{};
-  for (std::size_t q = 0; q < 3; ++q) {
+  // Local pointers and counts, so the stores cannot alias them.
+  for (std::size_t q = 0; q < 3; ++q)
     if (cand[q].size() < static_cast<std::size_t>(n)) cand[q].resize(static_cast<std::size_t>(n));
-    out[q] = cand[q].data();
-  }
-  BoundCounts counts;
-  auto take = [&](double v) {
-    for (std::size_t q = 0; q < 3; ++q) {
-      out[q][counts.gathered[q]] = v;
-      counts.gathered[q] += (lo[q] < hi[q]) & (v >= lo[q]) & (v <= hi[q]) ? 1 : 0;
-    }
-  };
+  double* const out0 = cand[0].data();
+  double* const out1 = cand[1].data();
+  double* const out2 = cand[2].data();
+  Index g0 = 0, g1 = 0, g2 = 0;
   std::array<M, 3> below_v{}, upto_v{};  // count down from 0
   Index i = 0;
   for (; i + W <= n; i += W) {
@@ -388,23 +383,37 @@ template <int W>
     upto_v[0] += u0;
     upto_v[1] += u1;
     upto_v[2] += u2;
-    const M in = (~b0 & u0 & wide[0]) | (~b1 & u1 & wide[1]) | (~b2 & u2 & wide[2]);
+    const M in0 = ~b0 & u0 & wide[0], in1 = ~b1 & u1 & wide[1], in2 = ~b2 & u2 & wide[2];
+    const M in = in0 | in1 | in2;
     long long any = 0;
     for (int k = 0; k < W; ++k) any |= in[k];
     if (any != 0)
-      for (int k = 0; k < W; ++k) take(x[i + k]);
+      for (int k = 0; k < W; ++k) {
+        const double value = x[i + k];
+        out0[g0] = value;
+        g0 += in0[k] & 1;
+        out1[g1] = value;
+        g1 += in1[k] & 1;
+        out2[g2] = value;
+        g2 += in2[k] & 1;
+      }
   }
+  BoundCounts counts;
   for (std::size_t q = 0; q < 3; ++q)
     for (int k = 0; k < W; ++k) {
       counts.below[q] -= static_cast<Index>(below_v[q][k]);
       counts.upto[q] -= static_cast<Index>(upto_v[q][k]);
     }
+  counts.gathered = {g0, g1, g2};
+  std::array<double*, 3> out{out0, out1, out2};
   for (; i < n; ++i) {
+    const double value = x[i];
     for (std::size_t q = 0; q < 3; ++q) {
-      counts.below[q] += x[i] < lo[q] ? 1 : 0;
-      counts.upto[q] += x[i] <= hi[q] ? 1 : 0;
+      counts.below[q] += value < lo[q] ? 1 : 0;
+      counts.upto[q] += value <= hi[q] ? 1 : 0;
+      out[q][counts.gathered[q]] = value;
+      counts.gathered[q] += (lo[q] < hi[q]) & (value >= lo[q]) & (value <= hi[q]) ? 1 : 0;
     }
-    take(x[i]);
   }
   return counts;
 }
