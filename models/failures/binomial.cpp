@@ -45,8 +45,9 @@ double binomial_inversion(double n, double q, double p0, double odds, double u) 
 // out ~ Binomial(n, p). Works on the smaller of p and 1 - p (a count of the
 // other outcome is n minus it). Exact (inversion) when n min(p, 1-p) < 25;
 // otherwise round(n q + sqrt(n q (1-q)) z) clamped to [0, n], a normal
-// approximation with continuity correction. One Philox block per path:
-// counter (path, t, stream << 20 | stream_index, draw).
+// approximation with continuity correction. The uniforms come four paths to
+// a Philox block (Rng::FourPaths), the rare normal from the path's own block
+// (path, t, stream << 20 | stream_index, draw).
 class Binomial final : public FailureModel {
  public:
   void sample(const ChunkContext& ctx, int t, Stream stream, Eigen::Ref<const Eigen::ArrayXd> n,
@@ -82,6 +83,7 @@ class Binomial final : public FailureModel {
                             ? static_cast<std::size_t>(n_max) / kBlock + 1
                             : std::size_t{0};
     thread_local std::vector<double> high;  // reused by the thread's later calls
+    Rng::FourPaths uniforms(*ctx.rng, step, stream, ctx.stream_index, draw);
     high.resize(std::max<std::size_t>(blocks, 1));
     high[0] = 1.0;
     for (std::size_t a = 1; a < blocks; ++a) high[a] = high[a - 1] * block_power;
@@ -94,7 +96,7 @@ class Binomial final : public FailureModel {
       const double mean = ni * q;
       double k;
       if (mean < kExactMeanLimit) {
-        const double u = ctx.rng->uniform2(ctx.path0 + i, step, stream, ctx.stream_index, draw).a;
+        const double u = uniforms.uniform(ctx.path0 + i);
         double p0;
         const auto whole = static_cast<std::size_t>(ni);
         if (static_cast<double>(whole) == ni && whole / kBlock < blocks) {

@@ -7,8 +7,9 @@
 // number of paths: path p of a 1,000-path run equals path p of a 10,000-path
 // run. `index` separates instances of one stream (e.g. class c, region r);
 // `draw` separates several numbers taken for the same (path, step, stream).
-// `draw` must stay below 2^24: normals that need more than one block take
-// the further blocks with the top byte of the draw word set.
+// `draw` must stay below 2^23: the bit 2^23 marks blocks that serve four
+// consecutive paths (uniform4), and normals that need more than one block
+// take the further blocks with the top byte of the draw word set.
 #pragma once
 
 #include <Random123/philox.h>
@@ -38,6 +39,8 @@ enum class Stream : std::uint32_t {
 inline constexpr std::uint32_t kOncePerPath = 0xFFFFFFFFu;
 
 class Rng {
+  using Philox = r123::Philox4x32;
+
  public:
   explicit Rng(std::uint64_t seed) {
     key_ = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
@@ -52,6 +55,37 @@ class Rng {
     const auto r = block(path, step, stream, index, draw);
     return {r123::u01<double>(join(r[0], r[1])), r123::u01<double>(join(r[2], r[3]))};
   }
+
+  // Bit of the draw word that marks a block shared by four paths.
+  static constexpr std::uint32_t kFourPaths = 1u << 23;
+
+  // The uniform of `path` among four consecutive paths that share one block
+  // (32-bit resolution, in (0, 1)): word path mod 4 of the block with
+  // counter {path / 4, step, stream << 20 | index, draw | kFourPaths}. Still
+  // a pure function of the path; a caller walking paths in order computes
+  // the block once per four paths (FourPaths).
+  class FourPaths {
+   public:
+    FourPaths(const Rng& rng, std::uint32_t step, Stream stream, std::uint32_t index,
+              std::uint32_t draw)
+        : rng_(rng), step_(step), stream_(stream), index_(index), draw_(draw | kFourPaths) {}
+    double uniform(std::int64_t path) {
+      const std::int64_t group = path >> 2;
+      if (group != group_) {
+        block_ = rng_.block(group, step_, stream_, index_, draw_);
+        group_ = group;
+      }
+      return r123::u01<double>(block_[static_cast<std::size_t>(path & 3)]);
+    }
+
+   private:
+    const Rng& rng_;
+    std::uint32_t step_;
+    Stream stream_;
+    std::uint32_t index_, draw_;
+    std::int64_t group_ = -1;
+    Philox::ctr_type block_{};
+  };
 
   // Two independent standard normals: Boost.Random's ziggurat
   // (boost::random::normal_distribution), which takes one 64-bit word of the
@@ -81,8 +115,6 @@ class Rng {
   }
 
  private:
-  using Philox = r123::Philox4x32;
-
   static std::uint64_t join(std::uint32_t hi, std::uint32_t lo) {
     return (static_cast<std::uint64_t>(hi) << 32) | lo;
   }
