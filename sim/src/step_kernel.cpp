@@ -1,6 +1,7 @@
 #include "step_kernel.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -40,6 +41,29 @@ void serve(Eigen::Ref<ArrayXd> work, Eigen::Ref<ArrayXd> budget, const ArrayXd& 
   served = work.min(budget / cost).max(0.0);
   budget = (budget - served * cost).max(0.0);
   work -= served;
+}
+
+// out = the sum of the W1 columns of a ring (column j at base + j n), newest
+// (column `newest`) first, going back in age: for each path the same adds in
+// the same order as adding one column after another to zero, but in one
+// pass over blocks of paths instead of W1 passes over `out`.
+void sum_ring(const double* base, Index n, int W1, int newest, double* out) {
+  constexpr Index kBlock = 8;
+  Index i0 = 0;
+  for (; i0 + kBlock <= n; i0 += kBlock) {
+    std::array<double, kBlock> acc{};
+    for (int a = 0, slot = newest; a < W1; ++a, slot = slot == 0 ? W1 - 1 : slot - 1) {
+      const double* col = base + static_cast<Index>(slot) * n + i0;
+      for (Index j = 0; j < kBlock; ++j) acc[static_cast<size_t>(j)] += col[j];
+    }
+    std::copy(acc.begin(), acc.end(), out + i0);
+  }
+  for (; i0 < n; ++i0) {
+    double acc = 0.0;
+    for (int a = 0, slot = newest; a < W1; ++a, slot = slot == 0 ? W1 - 1 : slot - 1)
+      acc += base[static_cast<Index>(slot) * n + i0];
+    out[i0] = acc;
+  }
 }
 
 void size_scratch(const Plan& plan, Index n, StepScratch& w) {
@@ -349,8 +373,8 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
     for (int r = 0; r < R; ++r) {
       const Index cr = c * R + r;
       s.backlog.col(bucket(c, r, 0)) = w.demand.col(cr);  // emptied when it was the oldest
-      w.left.col(cr).setZero();
-      for (int a = 0; a < W1; ++a) w.left.col(cr) += s.backlog.col(bucket(c, r, a));
+      sum_ring(s.backlog.col(bucket(c, r, 0) - ((t % W1 + W1) % W1)).data(), s.n, W1,
+               (t % W1 + W1) % W1, w.left.col(cr).data());
       w.spilled.col(cr) = w.left.col(cr);  // all work waiting: the base of the spill limits
       w.before = w.left.col(cr);
       cost_of(c, r, cost);
