@@ -8,7 +8,7 @@
 // run. `index` separates instances of one stream (e.g. class c, region r);
 // `draw` separates several numbers taken for the same (path, step, stream).
 // `draw` must stay below 2^23: the bit 2^23 marks blocks that serve four
-// consecutive paths (uniform4), and normals that need more than one block
+// consecutive paths (FourPaths), and normals that need more than one block
 // take the further blocks with the top byte of the draw word set.
 #pragma once
 
