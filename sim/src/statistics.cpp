@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -207,8 +208,12 @@ int detect_width() {
 #endif
   if (const char* cap = std::getenv("CAPSIM_SIMD")) {
     const std::string_view v(cap);
-    if (v == "sse2") width = 2;
-    if (v == "avx2") width = std::min(width, 4);
+    if (v == "sse2")
+      width = 2;
+    else if (v == "avx2")
+      width = std::min(width, 4);
+    else if (v != "avx512")
+      std::fprintf(stderr, "capsim: CAPSIM_SIMD=%s ignored (sse2, avx2 or avx512)\n", cap);
   }
   return width;
 }
@@ -217,6 +222,38 @@ int simd_width() {
   static const int width = detect_width();
   return width;
 }
+
+// Runs pass.operator()<W>() compiled for the widest width W the processor
+// runs (simd_width()): the pass, a lambda marked CAPSIM_INLINE_PASS, is
+// inlined into a function compiled for that instruction set.
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define CAPSIM_INLINE_PASS __attribute__((always_inline))
+template <class Pass>
+[[gnu::target("avx2")]] auto run_avx2(const Pass& pass) {
+  return pass.template operator()<4>();
+}
+template <class Pass>
+[[gnu::target("avx512f")]] auto run_avx512(const Pass& pass) {
+  return pass.template operator()<8>();
+}
+template <class Pass>
+auto run_widest(const Pass& pass) {
+  switch (simd_width()) {
+    case 8:
+      return run_avx512(pass);
+    case 4:
+      return run_avx2(pass);
+    default:
+      return pass.template operator()<2>();
+  }
+}
+#else
+#define CAPSIM_INLINE_PASS
+template <class Pass>
+auto run_widest(const Pass& pass) {
+  return pass.template operator()<2>();
+}
+#endif
 
 // Sum (fixed_order_sum's order and bits: lane k of the eight adds x[i + k]),
 // minimum and maximum of a column in one pass. min and max are only
@@ -267,27 +304,8 @@ template <int W>
   return {sum, mn, mx};
 }
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-[[gnu::target("avx2")]] SumMinMax sum_min_max_avx2(const double* x, Index n) {
-  return sum_min_max_w<4>(x, n);
-}
-[[gnu::target("avx512f")]] SumMinMax sum_min_max_avx512(const double* x, Index n) {
-  return sum_min_max_w<8>(x, n);
-}
-#endif
-
 SumMinMax sum_min_max(const double* x, Index n) {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  switch (simd_width()) {
-    case 8:
-      return sum_min_max_avx512(x, n);
-    case 4:
-      return sum_min_max_avx2(x, n);
-    default:
-      break;
-  }
-#endif
-  return sum_min_max_w<2>(x, n);
+  return run_widest([&]<int W>() CAPSIM_INLINE_PASS { return sum_min_max_w<W>(x, n); });
 }
 
 // The ranks below h = (n-1) q for each level, the interpolation weights, and
@@ -363,13 +381,24 @@ template <int W>
   }
   // Every value is written at the end of each bracket's candidates and kept
   // (the count advances) only when it is inside: no branch to mispredict.
-  // Local pointers and counts, so the stores cannot alias them.
-  for (std::size_t q = 0; q < 3; ++q)
-    if (cand[q].size() < static_cast<std::size_t>(n)) cand[q].resize(static_cast<std::size_t>(n));
-  double* const out0 = cand[0].data();
-  double* const out1 = cand[1].data();
-  double* const out2 = cand[2].data();
+  // Local pointers and counts, so the stores cannot alias them. The
+  // candidate arrays grow when a block of W values might not fit (brackets
+  // hold a few hundred values, so they rarely do).
+  double* out0 = nullptr;
+  double* out1 = nullptr;
+  double* out2 = nullptr;
+  Index room = 0;  // values that fit in every array
   Index g0 = 0, g1 = 0, g2 = 0;
+  auto make_room = [&](Index at_least) {
+    const auto size = std::max<std::size_t>(
+        {cand[0].size(), static_cast<std::size_t>(2 * at_least), std::size_t{256}});
+    for (auto& c : cand) c.resize(size);
+    out0 = cand[0].data();
+    out1 = cand[1].data();
+    out2 = cand[2].data();
+    room = static_cast<Index>(size);
+  };
+  make_room(0);
   std::array<M, 3> below_v{}, upto_v{};  // count down from 0
   Index i = 0;
   for (; i + W <= n; i += W) {
@@ -387,7 +416,8 @@ template <int W>
     const M in = in0 | in1 | in2;
     long long any = 0;
     for (int k = 0; k < W; ++k) any |= in[k];
-    if (any != 0)
+    if (any != 0) {
+      if (std::max({g0, g1, g2}) + W > room) make_room(std::max({g0, g1, g2}) + W);
       for (int k = 0; k < W; ++k) {
         const double value = x[i + k];
         out0[g0] = value;
@@ -397,6 +427,7 @@ template <int W>
         out2[g2] = value;
         g2 += in2[k] & 1;
       }
+    }
   }
   BoundCounts counts;
   for (std::size_t q = 0; q < 3; ++q)
@@ -405,6 +436,7 @@ template <int W>
       counts.upto[q] -= static_cast<Index>(upto_v[q][k]);
     }
   counts.gathered = {g0, g1, g2};
+  if (std::max({g0, g1, g2}) + W > room) make_room(std::max({g0, g1, g2}) + W);
   std::array<double*, 3> out{out0, out1, out2};
   for (; i < n; ++i) {
     const double value = x[i];
@@ -418,33 +450,11 @@ template <int W>
   return counts;
 }
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-[[gnu::target("avx2")]] BoundCounts count_and_gather_avx2(
-    const double* x, Index n, const std::array<double, 3>& lo, const std::array<double, 3>& hi,
-    std::array<std::vector<double>, 3>& cand) {
-  return count_and_gather_w<4>(x, n, lo, hi, cand);
-}
-[[gnu::target("avx512f")]] BoundCounts count_and_gather_avx512(
-    const double* x, Index n, const std::array<double, 3>& lo, const std::array<double, 3>& hi,
-    std::array<std::vector<double>, 3>& cand) {
-  return count_and_gather_w<8>(x, n, lo, hi, cand);
-}
-#endif
-
 BoundCounts count_and_gather(const double* x, Index n, const std::array<double, 3>& lo,
                              const std::array<double, 3>& hi,
                              std::array<std::vector<double>, 3>& cand) {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  switch (simd_width()) {
-    case 8:
-      return count_and_gather_avx512(x, n, lo, hi, cand);
-    case 4:
-      return count_and_gather_avx2(x, n, lo, hi, cand);
-    default:
-      break;
-  }
-#endif
-  return count_and_gather_w<2>(x, n, lo, hi, cand);
+  return run_widest([&]<int W>()
+                        CAPSIM_INLINE_PASS { return count_and_gather_w<W>(x, n, lo, hi, cand); });
 }
 
 }  // namespace

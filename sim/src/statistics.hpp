@@ -23,8 +23,8 @@ namespace capsim::detail {
 // Working memory of one thread (reused across columns and steps).
 struct StatsScratch {
   std::vector<double> copy;  // fallback: the whole column
-  // Values inside each bracket (as many as the column has rows; the pass
-  // that gathers them says how many are in use).
+  // Values inside each bracket (grown as needed; the pass that gathers them
+  // says how many are in use).
   std::array<std::vector<double>, 3> candidates;
 };
 
