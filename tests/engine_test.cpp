@@ -122,6 +122,45 @@ TEST_CASE("engine golden: constant demand on a fixed fleet", "[engine][golden]")
   for (int j = 0; j < 4; ++j) CHECK(stats(5, j * cap.width) == Approx(12000.0));
 }
 
+TEST_CASE("engine golden: yen fixed opex is paid at the path's USD/JPY of each step",
+          "[engine][golden]") {
+  // No energy cost (price 0): opex is fixed opex only. Per daily step, with
+  // 500 GPUs, a 1 MW cap and x = usd_jpy of the step and path:
+  //   (500 * (100 + 30,400 / x) + 1 * (1,000 + 1,520,000 / x)) * 24 / 730,
+  // i.e. at x = 152: 500 * 300 + 11,000 = 161,000 USD a month.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 2, step: 1d, seed: 4}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0}
+regions:
+  r1:
+    power_mw: 1.0
+    price_usd_per_kwh: 0
+    opex_usd_per_gpu_month: 100
+    opex_jpy_per_gpu_month: 30400
+    opex_usd_per_mw_month: 1000
+    opex_jpy_per_mw_month: 1520000
+    initial_fleet: {g: 500}
+finance: {usdjpy: 152, fx: {model: gbm, volatility: 0.3}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 100}
+failures: {model: none}
+)";
+  const Run run = simulate(yaml, 3);
+  bool moved = false;
+  for (int t = 0; t < run.result.layout.steps; ++t)
+    for (Eigen::Index p = 0; p < 3; ++p) {
+      const double x = run.at("usd_jpy", t, 0, p);
+      moved = moved || std::abs(x - 152.0) > 1.0;
+      const double expected =
+          (500.0 * (100.0 + 30400.0 / x) + 1.0 * (1000.0 + 1520000.0 / x)) * 24.0 / 730.0;
+      CHECK(run.at("opex_usd", t, 0, p) == Approx(expected).epsilon(1e-12));
+    }
+  CHECK(moved);  // the rate does move, so the conversion is per step
+  const Run flat = simulate(yaml, 1, 1, {"finance.fx.volatility=0"});
+  CHECK(flat.at("opex_usd", 10) == Approx(161000.0 * 24.0 / 730.0).epsilon(1e-12));
+}
+
 TEST_CASE("engine golden: a power cap strands the least efficient GPUs", "[engine][golden]") {
   // SKU b (2 H100e at 1.5 kW) is powered before a (1 H100e at 1 kW). A cap of
   // 450 kW powers all 200 b (300 kW) and floor(150 / 1) = 150 of the 200 a:

@@ -257,6 +257,8 @@ TEST_CASE("io::load_scenario: constant.yaml fills every field", "[io][loader]") 
     CHECK(r.carbon_g_per_kwh == 500);
     CHECK(r.opex_usd_per_gpu_month == 100);
     CHECK(r.opex_usd_per_mw_month == 1000);
+    CHECK(r.opex_jpy_per_gpu_month == 0);  // default
+    CHECK(r.opex_jpy_per_mw_month == 0);
     CHECK(r.initial_fleet == std::vector<double>{500});
     CHECK(r.outages.model == "none");
     CHECK(r.scheduled_outages.empty());

@@ -195,6 +195,10 @@ class ScenarioGenerator {
     g.carbon_g_per_kwh = uniform(0.0, 600.0);
     g.opex_usd_per_gpu_month = uniform(0.0, 400.0);
     g.opex_usd_per_mw_month = uniform(0.0, 3e4);
+    if (chance(0.5)) {
+      g.opex_jpy_per_gpu_month = uniform(0.0, 6e4);
+      g.opex_jpy_per_mw_month = uniform(0.0, 5e6);
+    }
     g.outages = chance(0.5) ? slot(reg_.outages, "poisson",
                                    {{"events_per_year", uniform(1.0, 30.0)},
                                     {"mean_days", uniform(0.2, 4.0)},

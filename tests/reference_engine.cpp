@@ -566,9 +566,12 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       energy_cost[uz(r)] = energy[uz(r)] * 1000.0 * price_kwh[uz(r)];
       double fleet = 0.0;
       for (int k = 0; k < K; ++k) fleet += N[uz(r)][uz(k)];
-      opex[uz(r)] = energy_cost[uz(r)] +
-                    fleet * region.opex_usd_per_gpu_month * h / kHoursPerMonth +
-                    su.cap_mw[uz(t)][uz(r)] * region.opex_usd_per_mw_month * h / kHoursPerMonth;
+      const double per_gpu_month =
+          region.opex_usd_per_gpu_month + region.opex_jpy_per_gpu_month / usdjpy;
+      const double per_mw_month =
+          region.opex_usd_per_mw_month + region.opex_jpy_per_mw_month / usdjpy;
+      opex[uz(r)] = energy_cost[uz(r)] + fleet * per_gpu_month * h / kHoursPerMonth +
+                    su.cap_mw[uz(t)][uz(r)] * per_mw_month * h / kHoursPerMonth;
       for (int c = 0; c < C; ++c) {
         revenue[uz(r)] += served[uz(c)][uz(r)] * cls(c).revenue_usd_per_h100e_gpuh;
         penalty[uz(r)] += unserved[uz(c)][uz(r)] * cls(c).penalty_usd_per_h100e_gpuh;

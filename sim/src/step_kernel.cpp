@@ -425,8 +425,12 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
     const ArrayXd energy_mwh = power_mw * h;
     const ArrayXd energy_cost = energy_mwh * 1000.0 * price_usd;
     const double cap_mw = plan.cap_mw[rtz(t, r, R)];
-    const ArrayXd opex = energy_cost + fleet * reg.opex_usd_per_gpu_month * h / kHoursPerMonth +
-                         cap_mw * reg.opex_usd_per_mw_month * h / kHoursPerMonth;
+    const ArrayXd opex =
+        energy_cost +
+        fleet * (reg.opex_usd_per_gpu_month + reg.opex_jpy_per_gpu_month / w.usdjpy) * h /
+            kHoursPerMonth +
+        cap_mw * (reg.opex_usd_per_mw_month + reg.opex_jpy_per_mw_month / w.usdjpy) * h /
+            kHoursPerMonth;
     ArrayXd revenue = ArrayXd::Zero(s.n), penalty = ArrayXd::Zero(s.n);
     for (int c = 0; c < C; ++c) {
       revenue += w.served.col(c * R + r) * cls(c).revenue_usd_per_h100e_gpuh;
