@@ -142,5 +142,8 @@ TEST_CASE("cli: list prints models and metrics", "[cli]") {
   const Result metrics = capsim("list metrics");
   CHECK(metrics.code == 0);
   CHECK(metrics.out.find("unserved_fraction") != std::string::npos);
+  for (const char* name :
+       {"reviews_limited_by_budget", "reviews_limited_by_power", "reviews_limited_by_supply"})
+    CHECK(metrics.out.find(name) != std::string::npos);
   CHECK(capsim("list nonsense").code == 2);
 }

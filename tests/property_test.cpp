@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -341,6 +342,8 @@ class ScenarioGenerator {
                {{"review_days", chance(0.5) ? integer(3, 45) : uniform(3.0, 45.0)},
                 {"target_utilization", uniform(0.5, 0.95)},
                 {"planner_growth_per_year", uniform(0.0, 1.0)},
+                {"budget_reserve", chance(0.5) ? 0.0 : uniform(0.0, 0.3)},
+                {"order_unit", chance(0.6) ? 1.0 : static_cast<double>(integer(2, 16))},
                 {"skus", skus}});
     } else {
       spec.procurement.policy = slot(reg_.procurement, "none");
@@ -603,4 +606,101 @@ TEST_CASE("engine::run: results do not depend on threads, chunking or the number
     INFO("100 paths vs the first 100 of 400:\n" << report);
     CHECK(prefix == 0);
   }
+}
+
+namespace {
+
+// A policy that hands every review to the real one and keeps what it saw
+// and decided, for checks on the review itself. Runs must be single-threaded.
+struct ReviewLog {
+  struct Entry {
+    std::int64_t path0 = 0;
+    int t = 0;
+    Eigen::ArrayXd budget_left;
+    Eigen::ArrayXXd commit, order;
+  };
+  std::vector<Entry> entries;
+};
+
+class LoggingPolicy final : public capsim::models::ProcurementPolicy {
+ public:
+  LoggingPolicy(std::unique_ptr<capsim::models::ProcurementPolicy> inner, ReviewLog& log)
+      : inner_(std::move(inner)), log_(log) {}
+  bool is_review(int t, double step_hours) const override {
+    return inner_->is_review(t, step_hours);
+  }
+  void review(const capsim::models::ChunkContext& ctx, const capsim::models::PolicyView& view,
+              Eigen::Ref<Eigen::ArrayXXd> order,
+              Eigen::Ref<Eigen::ArrayXXd> limited) const override {
+    inner_->review(ctx, view, order, limited);
+    log_.entries.push_back({ctx.path0, view.t, view.budget_left_usd, view.gpu_commit_usd, order});
+  }
+
+ private:
+  std::unique_ptr<capsim::models::ProcurementPolicy> inner_;
+  ReviewLog& log_;
+};
+
+// The built-in registries with "headroom" logging into `log`.
+capsim::models::ModelRegistries logging_registries(ReviewLog& log) {
+  const auto builtin = capsim::models::builtin_registries();
+  capsim::models::ModelRegistries out = builtin;
+  out.procurement = capsim::models::Registry<capsim::models::ProcurementPolicy>("policy");
+  for (auto entry : builtin.procurement.entries()) {
+    if (entry.name == "headroom") {
+      const auto make = entry.make;
+      entry.make = [make, &log](const ModelConfig& config) {
+        return std::make_unique<LoggingPolicy>(make(config), log);
+      };
+    }
+    out.procurement.add(entry);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "engine::run: after every review with orders, committed spend is within the budget "
+    "less the reserve",
+    "[engine][property][policy]") {
+  // committed after the review = budget - budget_left + sum of orders x what
+  // each GPU commits, and must not exceed budget x (1 - budget_reserve). The
+  // engine's commitments equal the scalar reference's, review by review.
+  const auto builtin = capsim::models::builtin_registries();
+  int reviews_with_orders = 0, budget_bound = 0;
+  for (const ScenarioSpec& spec : random_scenarios(builtin)) {
+    if (spec.procurement.policy.model == "none" || !std::isfinite(spec.finance.budget_usd))
+      continue;
+    INFO(describe(spec));
+    const double limit =
+        spec.finance.budget_usd * (1.0 - spec.procurement.policy.number("budget_reserve"));
+    ReviewLog engine_log, reference_log;
+    const auto engine_registries = logging_registries(engine_log);
+    const auto reference_registries = logging_registries(reference_log);
+    run_engine(spec, engine_registries, kPaths, 1, kPaths);  // one chunk: one entry per review
+    capsim::reference::reference_run(spec, reference_registries, kPaths, spec.time.seed);
+    REQUIRE(reference_log.entries.size() == engine_log.entries.size() * kPaths);
+
+    for (std::size_t e = 0; e < engine_log.entries.size(); ++e) {
+      const auto& review = engine_log.entries[e];
+      for (Eigen::Index p = 0; p < kPaths; ++p) {
+        // The reference runs path after path, each review in step order.
+        const auto& ref =
+            reference_log.entries[static_cast<std::size_t>(p) * engine_log.entries.size() + e];
+        REQUIRE(ref.t == review.t);
+        CHECK(nearly_equal(ref.budget_left[0], review.budget_left[p]));
+        for (Eigen::Index j = 0; j < review.commit.cols(); ++j)
+          CHECK(nearly_equal(ref.commit(0, j), review.commit(p, j)));
+        const double spent = (review.order.row(p) * review.commit.row(p)).sum();
+        if (!(spent > 0.0)) continue;
+        ++reviews_with_orders;
+        const double committed = spec.finance.budget_usd - review.budget_left[p] + spent;
+        CHECK(committed <= limit * (1.0 + 1e-12) + 1e-6);
+        if (committed > 0.95 * limit) ++budget_bound;
+      }
+    }
+  }
+  CHECK(reviews_with_orders > 50);
+  CHECK(budget_bound > 0);  // some reviews ran up against the budget
 }

@@ -155,6 +155,7 @@ struct OrderSpec {
   int region = -1;
   int sku = -1;
   double count = 0;
+  SourceMark mark;  // where the order is written (for warnings)
 };
 
 struct SupplySpec {
