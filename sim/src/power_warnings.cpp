@@ -1,7 +1,6 @@
 // Explicit orders against the power schedule (capsim::power_warnings).
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <sstream>
 #include <string>
 
@@ -17,14 +16,6 @@ std::string megawatts(double mw) {
   out.precision(4);
   out << mw << " MW";
   return out.str();
-}
-
-std::string iso_date(Date date) {
-  const std::chrono::year_month_day ymd(date);
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return text;
 }
 
 }  // namespace
@@ -61,7 +52,7 @@ std::vector<Diagnostic> power_warnings(const ScenarioSpec& spec) {
     std::ostringstream message;
     message.precision(12);
     message << "warning: " << o.count << " " << spec.skus[static_cast<std::size_t>(o.sku)].name
-            << " for " << region.name << ", live on " << iso_date(day)
+            << " for " << region.name << ", live on " << format_date(day)
             << " if on time: with the initial fleet and the explicit orders live by then ("
             << live_gpus << " GPUs) " << megawatts(live_kw / 1000.0)
             << " of IT power at full load against a cap of " << megawatts(cap_mw) << ", "
