@@ -147,17 +147,20 @@ table="$work/table.md"
   echo
   echo "Runs: $breakdown_paths paths, seed $seed; the same paths in every row (common random numbers)."
   echo
-  echo "| variant | P(over budget) | mean overrun (M USD) | mean overrun when over (M USD) | p95 overrun (M USD) | total spend mean (M USD) |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "Peak power over cap is the mean over paths of each path's largest excess of wanted full-load IT power over the cap; a mean of 0 means that no GPU was stranded on any step of any path."
+  echo
+  echo "| variant | P(over budget) | mean overrun (M USD) | mean overrun when over (M USD) | p95 overrun (M USD) | total spend mean (M USD) | peak power over cap (MW) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
   for i in "${!variants[@]}"; do
     IFS='|' read -r label _ <<< "${variants[$i]}"
     awk -F, -v label="$label" '
       $1 == "prob_over_budget" { p = $3 }
       $1 == "budget_overrun_usd" { m = $3; p95 = $6 }
       $1 == "total_spend_usd" { spend = $3 }
+      $1 == "peak_power_over_cap_mw" { over = $3 }
       END {
         when = p > 0 ? sprintf("%.1f", m / p / 1e6) : "-"
-        printf "| %s | %.2f%% | %.2f | %s | %.1f | %.0f |\n", label, 100 * p, m / 1e6, when, p95 / 1e6, spend / 1e6
+        printf "| %s | %.2f%% | %.2f | %s | %.1f | %.0f | %.3g |\n", label, 100 * p, m / 1e6, when, p95 / 1e6, spend / 1e6, over
       }' "$work/breakdown-$i.csv"
   done
   echo
