@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "scenario_tree.hpp"
@@ -24,7 +25,6 @@ using detail::TreeNode;
 using detail::TreePos;
 
 constexpr std::size_t kMaxOverridePathSegments = 32;
-constexpr std::size_t kMaxReported = 100;  // errors listed before "N more"
 
 // Reads scenario files and resolves `extend:` chains into one tree.
 class DocumentResolver {
@@ -344,32 +344,41 @@ void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, 
 }
 
 // Diagnostics sorted by file (in the order files were first named), then line
-// and column, so they read top to bottom. A document with thousands of errors
-// (a wrong file, or a generated one) is cut to the first kMaxReported and a
-// count of the rest, so the report stays readable and quick to print.
+// and column, so they read top to bottom; errors at the same place keep the
+// order they were found in. A document with thousands of errors (a wrong
+// file, or a generated one) is cut to the first kMaxReported and a count of
+// the rest, so the report stays readable and quick to print: only those are
+// sorted, by their positions alone, not the whole list.
 void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
   std::vector<std::string> files;
-  for (const auto& d : diagnostics)
-    if (std::find(files.begin(), files.end(), d.mark.file) == files.end())
-      files.push_back(d.mark.file);
-  const auto file_rank = [&](const Diagnostic& d) {
-    return std::find(files.begin(), files.end(), d.mark.file) - files.begin();
+  struct Key {
+    std::ptrdiff_t file;
+    int line, column;
+    std::size_t index;
+    bool operator<(const Key& o) const {
+      return std::tie(file, line, column, index) < std::tie(o.file, o.line, o.column, o.index);
+    }
   };
-  std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                   [&](const Diagnostic& a, const Diagnostic& b) {
-                     const auto fa = file_rank(a);
-                     const auto fb = file_rank(b);
-                     if (fa != fb) return fa < fb;
-                     if (a.mark.line != b.mark.line) return a.mark.line < b.mark.line;
-                     return a.mark.column < b.mark.column;
-                   });
-  if (diagnostics.size() > kMaxReported) {
-    const std::size_t more = diagnostics.size() - kMaxReported;
-    diagnostics.resize(kMaxReported);
-    diagnostics.push_back(
-        Diagnostic{SourceMark{diagnostics.back().mark.file, 0, 0}, "",
+  std::vector<Key> keys;
+  keys.reserve(diagnostics.size());
+  for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+    const SourceMark& m = diagnostics[i].mark;
+    auto it = std::find(files.begin(), files.end(), m.file);
+    if (it == files.end()) it = files.insert(files.end(), m.file);
+    keys.push_back(Key{it - files.begin(), m.line, m.column, i});
+  }
+  const std::size_t shown = std::min(keys.size(), detail::kMaxReported);
+  std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(shown), keys.end());
+  std::vector<Diagnostic> sorted;
+  sorted.reserve(shown + 1);
+  for (std::size_t i = 0; i < shown; ++i) sorted.push_back(std::move(diagnostics[keys[i].index]));
+  if (diagnostics.size() > shown) {
+    const std::size_t more = diagnostics.size() - shown;
+    sorted.push_back(
+        Diagnostic{SourceMark{sorted.back().mark.file, 0, 0}, "",
                    std::to_string(more) + " more errors not shown (fix the ones above first)"});
   }
+  diagnostics = std::move(sorted);
 }
 
 ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sources& sources,

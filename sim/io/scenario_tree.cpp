@@ -362,6 +362,14 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
     base = std::move(overlay);
     return;
   }
+  // Onto an empty map (a file's own keys onto what its extends left), the
+  // overlay is taken whole: no index of a hundred thousand keys to build.
+  if (base.entries.empty()) {
+    const TreePos pos = base.pos;
+    base = std::move(overlay);
+    base.pos = pos;
+    return;
+  }
   // Keys are looked up in a hash of the base's keys, so merging two large
   // maps stays linear; removed entries are dropped in one pass at the end.
   std::unordered_map<std::string, std::size_t> index;
