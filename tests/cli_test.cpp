@@ -144,3 +144,20 @@ TEST_CASE("cli: list prints models and metrics", "[cli]") {
   CHECK(metrics.out.find("unserved_fraction") != std::string::npos);
   CHECK(capsim("list nonsense").code == 2);
 }
+
+TEST_CASE("cli: --set of a misspelt key is an error also with an empty or null value", "[cli]") {
+  const std::string scenario = source("tests/scenarios/constant.yaml");
+  for (const char* set : {"x=", "'finance.budgte_usd=~'"}) {
+    INFO(set);
+    const Result r = capsim("validate " + scenario + " --set " + set);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--set:1:1: ") != std::string::npos);
+    CHECK(r.err.find("unknown key") != std::string::npos);
+  }
+  const Result typo = capsim("validate " + scenario + " --set 'finance.budgte_usd=~'");
+  CHECK(
+      typo.err.find("finance.budgte_usd: unknown key 'budgte_usd' (did you mean 'budget_usd'?)") !=
+      std::string::npos);
+  // A known key set to null removes it: its default applies.
+  CHECK(capsim("validate " + scenario + " --set 'finance.budget_usd=~'").code == 0);
+}

@@ -229,7 +229,8 @@ TreeNode empty_map(const TreePos& pos) {
 
 // Applies `--set key.path=value` overrides, in order, on top of the resolved
 // document. A value replaces what is at its path whole (a map value does not
-// merge); a null value removes the key.
+// merge); a null value removes the key (recorded, so that an unknown one is
+// still reported).
 void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, Sources& sources,
                      std::vector<Diagnostic>& diagnostics) {
   if (overrides.empty()) return;
@@ -297,12 +298,14 @@ void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, 
       if (node->is_map()) {
         TreeNode* next = node->find(segment);
         if (last) {
-          if (value->is_null())
+          if (value->is_null()) {
             node->erase(segment);
-          else if (next)
+            node->nulls.push_back(TreeEntry{segment, pos, std::move(*value)});
+          } else if (next) {
             *next = std::move(*value);
-          else
+          } else {
             node->entries.push_back(TreeEntry{segment, pos, std::move(*value)});
+          }
           break;
         }
         if (!next) {

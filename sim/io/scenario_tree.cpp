@@ -364,7 +364,7 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
   }
   // Onto an empty map (a file's own keys onto what its extends left), the
   // overlay is taken whole: no index of a hundred thousand keys to build.
-  if (base.entries.empty()) {
+  if (base.entries.empty() && base.nulls.empty()) {
     const TreePos pos = base.pos;
     base = std::move(overlay);
     base.pos = pos;
@@ -380,6 +380,7 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
     const auto it = index.find(e.key);
     if (e.value.is_null()) {
       if (it != index.end()) removed[it->second] = true;
+      base.nulls.push_back(std::move(e));
     } else if (it != index.end() && !removed[it->second]) {
       merge_tree(base.entries[it->second].value, std::move(e.value));
     } else {
@@ -390,6 +391,7 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
       base.entries.push_back(std::move(e));
     }
   }
+  for (auto& e : overlay.nulls) base.nulls.push_back(std::move(e));
   if (std::find(removed.begin(), removed.end(), true) == removed.end()) return;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < base.entries.size(); ++i)
@@ -402,6 +404,8 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
 
 void strip_nulls(TreeNode& node) {
   if (node.is_map()) {
+    for (auto& e : node.entries)
+      if (e.value.is_null()) node.nulls.push_back(e);
     std::erase_if(node.entries, [](const TreeEntry& e) { return e.value.is_null(); });
     for (auto& e : node.entries) strip_nulls(e.value);
   } else if (node.is_sequence()) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 
 namespace capsim::io::detail {
 
@@ -152,12 +153,11 @@ void MapReader::finish() {
   // of this map are never shown; they are counted with a short message
   // instead of a search for the closest key each.
   std::unordered_map<int, std::size_t> unknown_in_file;
-  for (const auto& e : node_->entries) {
-    if (std::find(known_.begin(), known_.end(), e.key) != known_.end()) continue;
+  const auto report = [&](const TreeEntry& e) {
     std::string message = "unknown key " + quoted_name(e.key);
     if (++unknown_in_file[e.key_pos.file] > kMaxReported) {
       v_.error(e.key_pos, path(e.key), std::move(message));
-      continue;
+      return;
     }
     const std::string suggestion = closest_match(e.key, known_);
     if (!suggestion.empty()) {
@@ -167,7 +167,17 @@ void MapReader::finish() {
       message += expected;
     }
     v_.error(e.key_pos, path(e.key), std::move(message));
-  }
+  };
+  const auto known = [&](const std::string& key) {
+    return std::find(known_.begin(), known_.end(), key) != known_.end();
+  };
+  for (const auto& e : node_->entries)
+    if (!known(e.key)) report(e);
+  // Keys given as null: an unknown one is as wrong as with a value (and is
+  // reported once, where a value was also given).
+  std::unordered_set<std::string> reported;
+  for (const auto& e : node_->nulls)
+    if (!known(e.key) && !node_->find(e.key) && reported.insert(e.key).second) report(e);
 }
 
 void MapReader::missing(const std::string& key, const std::string& expected) {

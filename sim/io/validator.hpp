@@ -220,6 +220,12 @@ class Validator {
       }
       fn(*index, e, *value);
     }
+    // A name given as null takes the default, but must still be a name.
+    for (const auto& e : node->nulls) {
+      if (names.find(e.key) || node->find(e.key)) continue;
+      unknown_name(e.key_pos, join_path(path, e.key), e.key, names.names(), what);
+      all_valid = false;
+    }
     return all_valid;
   }
 
