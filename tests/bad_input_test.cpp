@@ -1,6 +1,8 @@
 // The bad-input corpus (tests/bad/, see its README.md) and hostile documents
 // generated here: every case must end with exit code 2 and its message,
 // without a crash or a hang and without leaving an output file.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -121,6 +123,12 @@ TEST_CASE("bad input: hostile documents generated at test time", "[bad]") {
   }
   SECTION("a directory given as the scenario") {
     check_rejected({"directory", dir.path(), "is a directory (expected a YAML file)"});
+  }
+  SECTION("a FIFO with no writer, and a device: refused, not waited on") {
+    const fs::path fifo = dir / "fifo.yaml";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    check_rejected({"fifo", fifo, "cannot read scenario: not a regular file"});
+    check_rejected({"device", "/dev/zero", "cannot read scenario: not a regular file"});
   }
   SECTION("a missing file") {
     check_rejected({"missing", dir / "no-such.yaml", "cannot read scenario: no such file"});

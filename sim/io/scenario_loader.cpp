@@ -1,9 +1,14 @@
 #include "capsim/io/scenario_loader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <system_error>
@@ -93,56 +98,61 @@ class DocumentResolver {
     // Messages about an extend target name it and point at the extend line;
     // messages about the scenario itself point at the file.
     const std::string what = from ? "cannot read '" + shown + "'" : "cannot read scenario";
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (!fs::exists(status)) {
-      error(from, "extend", what + ": no such file", shown);
+    const auto fail = [&](const std::string& message) {
+      error(from, "extend", what + ": " + message, shown);
       return std::nullopt;
+    };
+    // Opened without blocking and checked on the open file: opening a FIFO
+    // with no writer would otherwise wait forever (deaf to Ctrl-C, which only
+    // sets a flag), and a file swapped for another between a check and the
+    // open is still seen for what it is.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      const int e = errno;
+      return fail(e == ENOENT || e == ENOTDIR
+                      ? std::string("no such file")
+                      : "cannot open file (" + std::string(std::strerror(e)) + ")");
     }
-    if (fs::is_directory(status)) {
-      error(from, "extend", what + ": is a directory (expected a YAML file)", shown);
-      return std::nullopt;
-    }
-    // A base file must be a regular file; the scenario itself may also be a
-    // pipe (`capsim run <(make-scenario)`), read up to the size limit.
-    if (from && !fs::is_regular_file(status)) {
-      error(from, "extend", what + ": not a regular file", shown);
-      return std::nullopt;
-    }
+    const struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0)
+      return fail("cannot open file (" + std::string(std::strerror(errno)) + ")");
+    if (S_ISDIR(info.st_mode)) return fail("is a directory (expected a YAML file)");
+    // A pipe, a FIFO or a device: no size to check and no end to rely on.
+    if (!S_ISREG(info.st_mode))
+      return fail("not a regular file (expected a YAML file; got a " + file_type(info.st_mode) +
+                  ")");
     const TreeLimits limits;
-    const auto size = fs::is_regular_file(status) ? fs::file_size(path, ec) : 0;
-    if (!ec && size > limits.max_bytes) {
-      error(from, "extend",
-            what + ": file too large (got " + std::to_string(size) + " bytes, expected at most " +
-                std::to_string(limits.max_bytes) + ")",
-            shown);
-      return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      error(from, "extend", what + ": cannot open file", shown);
-      return std::nullopt;
-    }
-    // Read at most one byte past the limit, so that a file that grows or a
-    // device that never ends (/dev/zero) is refused, not read forever.
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    if (size > limits.max_bytes)
+      return fail("file too large (got " + std::to_string(size) + " bytes, expected at most " +
+                  std::to_string(limits.max_bytes) + ")");
+    // Read at most one byte past the limit, so that a file that grows while
+    // it is read is refused, not read forever.
     std::string text;
     char block[1 << 16];
-    while (text.size() <= limits.max_bytes && in) {
-      in.read(block, sizeof block);
-      text.append(block, static_cast<std::size_t>(in.gcount()));
+    while (text.size() <= limits.max_bytes) {
+      const ssize_t got = ::read(fd, block, sizeof block);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return fail("read error (" + std::string(std::strerror(errno)) + ")");
+      if (got == 0) break;
+      text.append(block, static_cast<std::size_t>(got));
     }
-    if (in.bad()) {
-      error(from, "extend", what + ": read error", shown);
-      return std::nullopt;
-    }
-    if (text.size() > limits.max_bytes) {
-      error(from, "extend",
-            what + ": file too large (got more than " + std::to_string(limits.max_bytes) +
-                " bytes, expected at most " + std::to_string(limits.max_bytes) + ")",
-            shown);
-      return std::nullopt;
-    }
+    if (text.size() > limits.max_bytes)
+      return fail("file too large (got more than " + std::to_string(limits.max_bytes) +
+                  " bytes, expected at most " + std::to_string(limits.max_bytes) + ")");
     return text;
+  }
+
+  static std::string file_type(mode_t mode) {
+    if (S_ISFIFO(mode)) return "pipe or FIFO";
+    if (S_ISCHR(mode)) return "character device";
+    if (S_ISBLK(mode)) return "block device";
+    if (S_ISSOCK(mode)) return "socket";
+    return "special file";
   }
 
   std::optional<TreeNode> parse_and_resolve(const std::string& text, int file_index,
