@@ -2,6 +2,7 @@
 #include <H5Cpp.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -160,4 +161,25 @@ TEST_CASE("cli: --set of a misspelt key is an error also with an empty or null v
       std::string::npos);
   // A known key set to null removes it: its default applies.
   CHECK(capsim("validate " + scenario + " --set 'finance.budget_usd=~'").code == 0);
+}
+
+TEST_CASE("cli: a scenario with CR-only line ends reads as the same document", "[cli]") {
+  std::string text = slurp(source("tests/scenarios/constant.yaml"));
+  std::replace(text.begin(), text.end(), '\n', '\r');
+  const fs::path cr = scratch("cr-only.yaml");
+  std::ofstream(cr, std::ios::binary) << text;
+  const Result ok = capsim("validate " + cr.string());
+  INFO(ok.err);
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find(": ok (constant: 1 regions, 1 GPU models, 1 workload classes, 31 steps") !=
+        std::string::npos);
+  // Errors keep their lines: after the file's lines come finance: and then
+  // usdjpy, two lines further.
+  const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\r'));
+  const fs::path bad = scratch("cr-only-bad.yaml");
+  std::ofstream(bad, std::ios::binary) << text << "finance:\r  usdjpy: cheap\r";
+  const Result error = capsim("validate " + bad.string());
+  CHECK(error.code == 2);
+  CHECK(error.err.find(bad.string() + ":" + std::to_string(lines + 2) + ":11: finance.usdjpy: ") !=
+        std::string::npos);
 }

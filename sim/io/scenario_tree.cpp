@@ -307,9 +307,26 @@ bool names_other_model(const TreeNode& base, const TreeNode& overlay) {
 
 }  // namespace
 
-std::optional<TreeNode> parse_tree(const std::string& text, int file, const Sources& sources,
+std::optional<TreeNode> parse_tree(const std::string& raw_text, int file, const Sources& sources,
                                    const TreeLimits& limits, std::vector<Diagnostic>& diagnostics) {
   const SourceMark whole_file = sources.mark(TreePos{file, 0, 0});
+  // YAML breaks lines at LF, CR LF and a lone CR (old Mac line ends);
+  // yaml-cpp only at the first two, so a lone CR becomes LF here (the same
+  // number of bytes: positions do not move).
+  std::string with_lf;
+  const bool lone_cr = [&] {
+    for (std::size_t i = raw_text.find('\r'); i != std::string::npos;
+         i = raw_text.find('\r', i + 1))
+      if (i + 1 == raw_text.size() || raw_text[i + 1] != '\n') return true;
+    return false;
+  }();
+  if (lone_cr && raw_text.size() <= limits.max_bytes) {
+    with_lf = raw_text;
+    for (std::size_t i = 0; i < with_lf.size(); ++i)
+      if (with_lf[i] == '\r' && (i + 1 == with_lf.size() || with_lf[i + 1] != '\n'))
+        with_lf[i] = '\n';
+  }
+  const std::string& text = with_lf.empty() ? raw_text : with_lf;
   if (text.size() > limits.max_bytes) {
     diagnostics.push_back(Diagnostic{whole_file, "",
                                      "document too large (got " + std::to_string(text.size()) +
