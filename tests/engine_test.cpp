@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "capsim/engine.hpp"
+#include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/models/builtin.hpp"
 
@@ -429,4 +430,26 @@ TEST_CASE(
   // transit at once either way, so the estimate is the same.
   CHECK(huge == bounded);
   CHECK(huge > 0);
+}
+
+TEST_CASE("engine::run: a key figure that is not a finite number fails the run, naming it",
+          "[engine]") {
+  // The scenario's bounds keep every accepted scenario finite (property
+  // test "key figures stay finite"); past them, here by changing the spec
+  // after validation, opex of 1e308 USD per GPU-month on 500 GPUs overflows.
+  ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/constant.yaml", registries());
+  spec.regions[0].opex_usd_per_gpu_month = 1e308;
+  RunOptions options;
+  options.paths = 3;
+  options.threads = 1;
+  try {
+    (void)capsim::run(spec, registries(), options);
+    FAIL("the run accepted an infinite total spend");
+  } catch (const capsim::RuntimeError& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("key figure total_spend_usd is not a finite number (got inf on path 0)") !=
+          std::string::npos);
+  }
 }
