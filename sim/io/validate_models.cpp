@@ -153,6 +153,13 @@ void Validator::read_param(const TreeNode& n, const std::string& path, const Par
               "wrong type (got " + describe(n) + ", expected " + param_expectation(info) + ")");
         return;
       }
+      // A required list must name something: the headroom policy with no
+      // SKUs could never buy.
+      if (info.required && n.items.empty()) {
+        error(n.pos, path,
+              "empty list (got [], expected " + param_expectation(info) + ", at least one)");
+        return;
+      }
       const NameIndex* known = nullptr;
       std::string what;
       if (info.unit == "sku names") {
