@@ -183,3 +183,20 @@ TEST_CASE("cli: a scenario with CR-only line ends reads as the same document", "
   CHECK(error.err.find(bad.string() + ":" + std::to_string(lines + 2) + ":11: finance.usdjpy: ") !=
         std::string::npos);
 }
+
+TEST_CASE("cli: --seed is a whole number in [0, 2^64 - 1], as time.seed is", "[cli]") {
+  const std::string scenario = source("tests/scenarios/constant.yaml");
+  for (const std::string& command :
+       {"run " + scenario, "sweep " + scenario + " --vary time.paths=1"}) {
+    for (const char* seed : {"-1", "18446744073709551616", "1e3", "x"}) {
+      INFO(command << " --seed " << seed);
+      const Result r = capsim(command + " --seed " + seed + " --quiet");
+      CHECK(r.code == 2);
+      CHECK(r.err.find("--seed must be a whole number in [0, 18446744073709551615] (got '" +
+                       std::string(seed) + "')") != std::string::npos);
+    }
+  }
+  const Result top = capsim("run " + scenario + " --seed 18446744073709551615 --quiet");
+  CHECK(top.code == 0);
+  CHECK(top.out.find("seed 18446744073709551615") != std::string::npos);
+}

@@ -64,13 +64,13 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   std::string output, csv, json;
   std::vector<std::string> overrides;
   std::int64_t paths = 0;
-  std::uint64_t seed = 0;
+  std::string seed_text;
   int threads = 0;
   long chunk = 256;
   opts.add_options()("help,h", "show this help")("output,o", po::value(&output),
                                                  "write series and key figures to this HDF5 file")(
       "paths,n", po::value(&paths), "number of random paths (default: time.paths)")(
-      "seed,s", po::value(&seed), "random seed (default: time.seed)")(
+      "seed,s", po::value(&seed_text), "random seed (default: time.seed)")(
       "threads,t", po::value(&threads), "worker threads (default: all cores)")(
       "set", po::value(&overrides)->composing(),
       "override a scenario key: --set key.path=value (repeatable)")(
@@ -98,6 +98,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   if (vm.count("threads") && threads < 1)
     throw InputError("run: --threads must be at least 1 (got " + std::to_string(threads) + ")");
   if (chunk < 1) throw InputError("run: --chunk must be at least 1");
+  const std::uint64_t seed = vm.count("seed") ? parse_seed(seed_text, "run") : 0;
   if (vm.count("save-paths") && output.empty())
     throw InputError("run: --save-paths needs an output file (-o OUT.h5)");
 

@@ -144,7 +144,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
   std::vector<std::string> varies, sets;
   std::string method_text = "grid", output, csv, shard_text, sort_text;
   std::int64_t samples = 0, paths = 0;
-  std::uint64_t seed = 0;
+  std::string seed_text;
   int threads = 0;
   double checkpoint_seconds = 0.0;
   opts.add_options()("help,h", "show this help")(
@@ -155,7 +155,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       "output,o", po::value(&output), "write the sweep (and its checkpoints) to this HDF5 file")(
       "csv", po::value(&csv), "write one row per point to this CSV file")(
       "paths,n", po::value(&paths), "random paths per point (default: time.paths)")(
-      "seed,s", po::value(&seed), "random seed of every point (default: time.seed)")(
+      "seed,s", po::value(&seed_text), "random seed of every point (default: time.seed)")(
       "set", po::value(&sets)->composing(),
       "override a key of every point: --set key.path=value (repeatable)")(
       "resume", "continue the sweep in the -o file, skipping the points it holds")(
@@ -180,6 +180,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       throw InputError("sweep: --paths must be at least 1 (got " + std::to_string(paths) + ")");
     if (vm.count("threads") && threads < 1)
       throw InputError("sweep: --threads must be at least 1 (got " + std::to_string(threads) + ")");
+    const std::uint64_t seed = vm.count("seed") ? parse_seed(seed_text, "sweep") : 0;
     if (!(checkpoint_seconds >= 0.0))
       throw InputError("sweep: --checkpoint-seconds must be 0 or more");
     if (vm.count("resume") && output.empty())
