@@ -200,3 +200,16 @@ TEST_CASE("cli: --seed is a whole number in [0, 2^64 - 1], as time.seed is", "[c
   CHECK(top.code == 0);
   CHECK(top.out.find("seed 18446744073709551615") != std::string::npos);
 }
+
+TEST_CASE("cli: --threads is bounded by the cores available", "[cli]") {
+  const std::string scenario = source("tests/scenarios/constant.yaml");
+  for (const std::string& command :
+       {"run " + scenario, "sweep " + scenario + " --vary time.paths=1"}) {
+    INFO(command);
+    const Result r = capsim(command + " --threads 100000 --quiet");
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--threads must be at most ") != std::string::npos);
+    CHECK(r.err.find(" per core, ") != std::string::npos);
+    CHECK(r.err.find("got 100000)") != std::string::npos);
+  }
+}

@@ -95,8 +95,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   }
   if (vm.count("paths") && paths < 1)
     throw InputError("run: --paths must be at least 1 (got " + std::to_string(paths) + ")");
-  if (vm.count("threads") && threads < 1)
-    throw InputError("run: --threads must be at least 1 (got " + std::to_string(threads) + ")");
+  if (vm.count("threads")) check_threads("run", threads);
   if (chunk < 1) throw InputError("run: --chunk must be at least 1");
   const std::uint64_t seed = vm.count("seed") ? parse_seed(seed_text, "run") : 0;
   if (vm.count("save-paths") && output.empty())

@@ -178,8 +178,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     if (scenario.empty()) throw InputError("sweep: missing SCENARIO (see capsim sweep --help)");
     if (vm.count("paths") && paths < 1)
       throw InputError("sweep: --paths must be at least 1 (got " + std::to_string(paths) + ")");
-    if (vm.count("threads") && threads < 1)
-      throw InputError("sweep: --threads must be at least 1 (got " + std::to_string(threads) + ")");
+    if (vm.count("threads")) check_threads("sweep", threads);
     const std::uint64_t seed = vm.count("seed") ? parse_seed(seed_text, "sweep") : 0;
     if (!(checkpoint_seconds >= 0.0))
       throw InputError("sweep: --checkpoint-seconds must be 0 or more");
