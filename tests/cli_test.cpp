@@ -213,3 +213,74 @@ TEST_CASE("cli: --threads is bounded by the cores available", "[cli]") {
     CHECK(r.err.find("got 100000)") != std::string::npos);
   }
 }
+
+TEST_CASE("cli: an output that is an input or another output is refused before any work", "[cli]") {
+  const fs::path dir = scratch("identity");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path scen = dir / "scen.yaml";
+  fs::copy_file(source("tests/scenarios/constant.yaml"), scen);
+  const std::string text = slurp(scen);
+  const auto refused = [&](const std::string& args, const std::string& fragment) {
+    INFO(args);
+    const Result r = capsim(args + " --quiet");
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(fragment) != std::string::npos);
+    CHECK(slurp(scen) == text);
+  };
+  const std::string run = "run " + scen.string();
+  SECTION("the scenario, by any spelling or link") {
+    refused(run + " -o " + scen.string(), "run: -o " + scen.string() + " is the scenario");
+    refused(run + " --csv " + (dir / "." / "scen.yaml").string(), "run: --csv ");
+    fs::create_symlink(scen, dir / "link.yaml");
+    refused(run + " --json " + (dir / "link.yaml").string(), "is the scenario");
+    fs::create_hard_link(scen, dir / "hard.yaml");
+    refused(run + " -o " + (dir / "hard.yaml").string(), "is the scenario");
+    refused("sweep " + scen.string() + " --vary time.paths=1 -o " + scen.string(),
+            "sweep: -o " + scen.string() + " is the scenario");
+  }
+  SECTION("a file the scenario extends") {
+    const fs::path top = dir / "top.yaml";
+    std::ofstream(top) << "extend: scen.yaml\nname: top\n";
+    refused("run " + top.string() + " --json " + scen.string(), "is a file the scenario extends");
+  }
+  SECTION("two outputs naming one file, also one still to be created") {
+    const fs::path x = dir / "x.h5";
+    refused(run + " -o " + x.string() + " --csv " + x.string(),
+            "run: -o and --csv name the same file");
+    refused(run + " --csv " + x.string() + " --json " + (dir / "." / "x.h5").string(),
+            "run: --csv and --json name the same file");
+    CHECK_FALSE(fs::exists(x));
+    refused(
+        "sweep " + scen.string() + " --vary time.paths=1 -o " + x.string() + " --csv " + x.string(),
+        "sweep: -o and --csv name the same file");
+  }
+  SECTION("merge: an output naming a part") {
+    for (const char* shard : {"1", "2"})
+      REQUIRE(capsim("sweep " + scen.string() + " --vary time.paths=1,2 --shard " + shard +
+                     "/2 -o " + (dir / ("p" + std::string(shard) + ".h5")).string() + " --quiet")
+                  .code == 0);
+    const std::string part = slurp(dir / "p2.h5");
+    const Result r =
+        capsim("merge " + (dir / "p1.h5").string() + " " + (dir / "p2.h5").string() + " -o " +
+               (dir / "all.h5").string() + " --csv " + (dir / "p2.h5").string());
+    CHECK(r.code == 2);
+    CHECK(r.err.find("merge: --csv " + (dir / "p2.h5").string() + " is part 2") !=
+          std::string::npos);
+    CHECK(slurp(dir / "p2.h5") == part);
+    CHECK_FALSE(fs::exists(dir / "all.h5"));
+  }
+  SECTION("an empty file name and a directory, before the run") {
+    refused(run + " -o ''", "run: -o needs a file name");
+    for (const char* flag : {"-o", "--csv", "--json"}) {
+      INFO(flag);
+      const Result r = capsim(run + " " + flag + " " + dir.string() + " --quiet");
+      CHECK(r.code == 1);
+      CHECK(r.err.find("cannot write " + dir.string() + ": is a directory") != std::string::npos);
+      CHECK(r.out.empty());  // no key figures: nothing was run
+    }
+    for (const auto& e : fs::directory_iterator(dir.parent_path()))
+      CHECK(e.path().filename().string().find("identity.tmp") == std::string::npos);
+  }
+}

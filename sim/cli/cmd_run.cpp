@@ -15,6 +15,7 @@
 #include "capsim/io/scenario_loader.hpp"
 #include "commands.hpp"
 #include "memory.hpp"
+#include "output_files.hpp"
 #include "parse.hpp"
 #include "progress.hpp"
 
@@ -121,9 +122,9 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
     throw InputError("run: " + std::to_string(run_paths) + " paths would need about " +
                      format_bytes(need) + " of memory (this machine has " + format_bytes(have) +
                      "); use fewer --paths");
+  check_outputs("run", scenario_inputs(spec.input_files),
+                given_outputs(vm, {{"output", "-o"}, {"csv", "--csv"}, {"json", "--json"}}));
   if (!output.empty()) check_disk_space(output, layout, run_paths, save_paths);
-  for (const std::string* text_output : {&csv, &json})
-    if (!text_output->empty()) check_writable_directory(*text_output);
 
   // Open the output first so that an unwritable path fails before the work.
   std::optional<io::Hdf5Output> h5;

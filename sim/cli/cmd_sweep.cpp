@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "memory.hpp"
 #include "mpi_session.hpp"
+#include "output_files.hpp"
 #include "parse.hpp"
 #include "progress.hpp"
 
@@ -184,8 +185,6 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       throw InputError("sweep: --checkpoint-seconds must be 0 or more");
     if (vm.count("resume") && output.empty())
       throw InputError("sweep: --resume needs the sweep's output file (-o OUT.h5)");
-    for (const std::string* file : {&output, &csv})
-      if (!file->empty()) check_writable_directory(*file);
     if (vm.count("shard") && output.empty() && csv.empty())
       throw InputError("sweep: --shard needs an output file (-o PART.h5) to merge later");
 
@@ -199,6 +198,9 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
 
     const auto registries = models::builtin_registries();
     const ScenarioSpec base = io::load_scenario(scenario, registries, sets);
+    // -o may name an existing sweep file (--resume reads it, then rewrites it).
+    check_outputs("sweep", scenario_inputs(base.input_files),
+                  given_outputs(vm, {{"output", "-o"}, {"csv", "--csv"}}));
     definition.paths = paths > 0 ? paths : base.time.paths;
     // Refuse a point too large for this machine before any work (several
     // small points may run at once, but then each is well below this).

@@ -53,6 +53,7 @@ class DocumentResolver {
     const auto text = read(path, shown, from);
     if (!text) return std::nullopt;
     const int file = sources_.add(shown);
+    files_read_.push_back(path.string());
     chain_.push_back(identity);
     shown_chain_.push_back(shown);
     auto resolved =
@@ -61,6 +62,9 @@ class DocumentResolver {
     shown_chain_.pop_back();
     return resolved;
   }
+
+  // Every file read so far, as opened (the scenario and its extends).
+  const std::vector<std::string>& files_read() const { return files_read_; }
 
   std::optional<TreeNode> text(const std::string& text, const std::string& name,
                                const fs::path& base_dir) {
@@ -212,6 +216,7 @@ class DocumentResolver {
 
   Sources& sources_;
   std::vector<Diagnostic>& diagnostics_;
+  std::vector<std::string> files_read_;
   std::vector<std::string> chain_;  // identities of the files being resolved
   std::vector<std::string> shown_chain_;
 };
@@ -394,7 +399,8 @@ void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
   diagnostics = std::move(sorted);
 }
 
-ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sources& sources,
+ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown,
+                    const DocumentResolver& resolver, Sources& sources,
                     const models::ModelRegistries& registries,
                     const std::vector<std::string>& overrides,
                     std::vector<Diagnostic>& diagnostics) {
@@ -416,6 +422,7 @@ ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sour
   }
   if (spec.name.empty()) spec.name = fs::path(shown).stem().string();
   spec.source_file = shown;
+  spec.input_files = resolver.files_read();
   spec.resolved_yaml = detail::emit_tree(*root);
   return spec;
 }
@@ -428,7 +435,7 @@ ScenarioSpec load_scenario(const std::string& path, const models::ModelRegistrie
   std::vector<Diagnostic> diagnostics;
   DocumentResolver resolver(sources, diagnostics);
   auto root = resolver.file(fs::path(path), path, nullptr);
-  return finish(std::move(root), path, sources, registries, overrides, diagnostics);
+  return finish(std::move(root), path, resolver, sources, registries, overrides, diagnostics);
 }
 
 ScenarioSpec load_scenario_text(const std::string& text, const std::string& name,
@@ -439,7 +446,7 @@ ScenarioSpec load_scenario_text(const std::string& text, const std::string& name
   std::vector<Diagnostic> diagnostics;
   DocumentResolver resolver(sources, diagnostics);
   auto root = resolver.text(text, name, fs::path(base_dir));
-  return finish(std::move(root), name, sources, registries, overrides, diagnostics);
+  return finish(std::move(root), name, resolver, sources, registries, overrides, diagnostics);
 }
 
 }  // namespace capsim::io
