@@ -284,3 +284,29 @@ TEST_CASE("cli: an output that is an input or another output is refused before a
       CHECK(e.path().filename().string().find("identity.tmp") == std::string::npos);
   }
 }
+
+TEST_CASE("cli: names are written whole and as valid UTF-8, or refused", "[cli]") {
+  // No name: key, and a file name with a byte that is not UTF-8: the name
+  // taken from the file replaces it with U+FFFD in stdout, JSON and HDF5.
+  std::string text = slurp(source("tests/scenarios/constant.yaml"));
+  text.erase(text.find("name: constant\n"), std::string("name: constant\n").size());
+  const std::string stem = "odd\xff";
+  const fs::path file = scratch(stem + ".yaml");
+  std::ofstream(file, std::ios::binary) << text;
+  const fs::path json = scratch("names.json"), h5 = scratch("names.h5");
+  const Result r =
+      capsim("run '" + file.string() + "' --quiet --json " + json.string() + " -o " + h5.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string shown = "odd\xef\xbf\xbd";
+  CHECK(r.out.find("scenario " + shown + ":") != std::string::npos);
+  CHECK(r.out.find('\xff') == std::string::npos);
+  const std::string json_text = slurp(json);
+  CHECK(json_text.find("\"scenario\": \"" + shown + "\"") != std::string::npos);
+  CHECK(json_text.find('\xff') == std::string::npos);
+  H5::H5File h5file(h5.string(), H5F_ACC_RDONLY);
+  std::string name;
+  const H5::Attribute attr = h5file.openAttribute("scenario_name");
+  attr.read(attr.getStrType(), name);
+  CHECK(name == shown);
+}

@@ -17,6 +17,7 @@
 
 #include "scenario_tree.hpp"
 #include "scenario_validate.hpp"
+#include "text_util.hpp"
 
 namespace capsim::io {
 
@@ -420,7 +421,9 @@ ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown,
     sort_diagnostics(diagnostics);
     throw InputError(std::move(diagnostics));
   }
-  if (spec.name.empty()) spec.name = fs::path(shown).stem().string();
+  // A file name may hold any bytes; the name is written to terminals, JSON
+  // and UTF-8 strings in HDF5.
+  if (spec.name.empty()) spec.name = detail::printable_utf8(fs::path(shown).stem().string());
   spec.source_file = shown;
   spec.input_files = resolver.files_read();
   spec.resolved_yaml = detail::emit_tree(*root);

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text_util.hpp"
+
 namespace capsim::io::detail {
 
 int Sources::add(const std::string& name) {
@@ -230,41 +232,6 @@ TreePos position_of(const std::string& text, std::size_t offset, int file) {
     }
   }
   return pos;
-}
-
-// Offset of the first byte that is not part of well-formed UTF-8 (no
-// overlong forms, surrogates or code points above U+10FFFF), or npos.
-std::size_t invalid_utf8_offset(const std::string& text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = byte(i);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + length > text.size()) return i;
-    if (byte(i + 1) < lo || byte(i + 1) > hi) return i;
-    for (std::size_t k = 2; k < length; ++k)
-      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
-    i += length;
-  }
-  return std::string::npos;
 }
 
 void emit(YAML::Emitter& out, const TreeNode& node) {

@@ -73,8 +73,8 @@ struct TreeEntry {
 
 struct TreeLimits {
   std::size_t max_bytes = std::size_t{2} << 20;  // 2 MiB: parses in well under 1 s
-  int max_depth = 64;                            // nested maps and lists
-  std::size_t max_nodes = 1'000'000;             // after expanding aliases
+  int max_depth = 64;                             // nested maps and lists
+  std::size_t max_nodes = 1'000'000;              // after expanding aliases
 };
 
 // Parses `text` as exactly one YAML document. On any problem appends

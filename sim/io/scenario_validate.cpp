@@ -1,5 +1,7 @@
 #include "validator.hpp"
 
+#include "text_util.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -354,7 +356,19 @@ std::string Validator::horizon_text() const {
 ScenarioSpec Validator::build(const TreeNode& root) {
   ScenarioSpec spec;
   MapReader top(*this, &root, "", root.pos);
-  top.text("name", spec.name);
+  if (top.text("name", spec.name)) {
+    // The name is printed and written to JSON and HDF5 as it is: no byte
+    // that would cut it short (NUL) or drive a terminal (ESC).
+    if (const auto at = control_character_offset(spec.name); at != std::string::npos) {
+      const auto c = static_cast<unsigned char>(spec.name[at]);
+      const unsigned code = c == 0xC2 ? static_cast<unsigned char>(spec.name[at + 1]) : c;
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", code);
+      error(top.get("name")->pos, "name",
+            std::string("control character (got ") + hex + " at byte " + std::to_string(at) +
+                ", expected printable text)");
+    }
+  }
   top.text("description", spec.description);
   read_time(top, spec.time);
 
