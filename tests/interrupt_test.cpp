@@ -214,3 +214,39 @@ TEST_CASE("interruptions: threads that cannot be started give exit 1 and no file
   CHECK(r.err.find("capsim: error: cannot start thread 4 of 4 (") != std::string::npos);
   CHECK(entries_of(dir.path()) == std::vector<std::string>{"constant.yaml"});
 }
+
+TEST_CASE("interruptions: a sweep checkpoint on a full disk keeps the file and leaves no other",
+          "[bad][interrupt]") {
+  const SmallFileSystem small(256 * 1024);
+  if (!small.mounted()) {
+    WARN(
+        "cannot mount a tmpfs here (needs root outside a container); full-disk sweep case "
+        "skipped");
+    return;
+  }
+  const fs::path h5 = small / "sweep.h5";
+  const std::vector<std::string> sweep = {"sweep",  source("tests/scenarios/constant.yaml"),
+                                          "--vary", "time.paths=1,2",
+                                          "-o",     h5.string(),
+                                          "--quiet"};
+  REQUIRE(run_capsim(sweep).code == 0);
+  const std::string written = capsim::test::read_text(h5);
+  // Fill the file system to the last byte.
+  {
+    std::ofstream filler(small / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  std::vector<std::string> resume = sweep;
+  resume.push_back("--resume");
+  const auto r = run_capsim(resume);
+  INFO("stderr: " << r.err);
+  CHECK(r.exited);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("No space left on device") != std::string::npos);
+  CHECK(capsim::test::read_text(h5) == written);
+  auto names = entries_of(small.path());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"filler", "sweep.h5"});
+}
