@@ -72,7 +72,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
                                                  "write series and key figures to this HDF5 file")(
       "paths,n", po::value(&paths), "number of random paths (default: time.paths)")(
       "seed,s", po::value(&seed_text), "random seed (default: time.seed)")(
-      "threads,t", po::value(&threads), "worker threads (default: all cores)")(
+      "threads,t", po::value(&threads), "worker threads (default: all cores; at most 4 per core)")(
       "set", po::value(&overrides)->composing(),
       "override a scenario key: --set key.path=value (repeatable)")(
       "save-paths", "also store every path's full series in the HDF5 file")(

@@ -163,7 +163,8 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       "shard", po::value(&shard_text), "run only part I of N of the points: --shard I/N")(
       "sort", po::value(&sort_text),
       "order the summary by a key figure's mean: NAME or NAME:desc (e.g. total_spend_usd)")(
-      "threads,t", po::value(&threads), "worker threads per process (default: all cores)")(
+      "threads,t", po::value(&threads),
+      "worker threads per process (default: all cores; at most 4 per core)")(
       "checkpoint-seconds", po::value(&checkpoint_seconds),
       "write the -o file at most this often (default 0: after every point)")("quiet,q",
                                                                              "no progress bar");
