@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "capsim/engine.hpp"
+#include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/models/builtin.hpp"
 
@@ -412,4 +413,43 @@ TEST_CASE("engine statistics: every step's series statistics equal column_stats 
     }
   }
   CHECK(mismatches == 0);
+}
+
+TEST_CASE(
+    "engine::estimate_run_bytes: delays far beyond the horizon size the order ring to the run",
+    "[engine]") {
+  // The scenario bounds delays to 3650 days; the plan must not depend on it
+  // (1e300 days once overflowed the ring's window and crashed).
+  ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/two-regions.yaml", registries(),
+      {"procurement.supply.late_probability=0.5", "procurement.supply.max_delay_days=3650"});
+  const std::uint64_t bounded = capsim::estimate_run_bytes(spec, registries(), 1000);
+  spec.procurement.supply.max_delay_days = 1e300;
+  const std::uint64_t huge = capsim::estimate_run_bytes(spec, registries(), 1000);
+  // 3650 days already exceed the horizon: every review of the run is in
+  // transit at once either way, so the estimate is the same.
+  CHECK(huge == bounded);
+  CHECK(huge > 0);
+}
+
+TEST_CASE("engine::run: a key figure that is not a finite number fails the run, naming it",
+          "[engine]") {
+  // The scenario's bounds keep every accepted scenario finite (property
+  // test "key figures stay finite"); past them, here by changing the spec
+  // after validation, opex of 1e308 USD per GPU-month on 500 GPUs overflows.
+  ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/constant.yaml", registries());
+  spec.regions[0].opex_usd_per_gpu_month = 1e308;
+  RunOptions options;
+  options.paths = 3;
+  options.threads = 1;
+  try {
+    (void)capsim::run(spec, registries(), options);
+    FAIL("the run accepted an infinite total spend");
+  } catch (const capsim::RuntimeError& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("key figure total_spend_usd is not a finite number (got inf on path 0)") !=
+          std::string::npos);
+  }
 }

@@ -536,7 +536,7 @@ TEST_CASE("io::load_scenario: --set overrides", "[io][loader]") {
     const auto negative = error_at(errors, "classes.chat.base_demand_h100e");
     CHECK(negative.format() ==
           "--set:3:1: classes.chat.base_demand_h100e: out of range (got -1, "
-          "expected a number >= 0)");
+          "expected a number in [0, 1000000000])");
   }
   SECTION("bad syntax names the argument") {
     const auto errors = errors_of(kMinimal, {"time.paths", "=5", "a..b=1"});
@@ -612,7 +612,7 @@ TEST_CASE("io::load_scenario: each error names FILE:LINE:COL and key path", "[io
   };
   check("time.step", 4, 9, "unknown value (got monthly, expected one of: 1h, 1d, 1w)");
   check("time.paths", 5, 10, "out of range (got 0, expected a whole number in [1, 100000000])");
-  check("skus.h100.power_kw", 8, 15, "not a number (got fast, expected a number in (0, 100])");
+  check("skus.h100.power_kw", 8, 15, "not a number (got fast, expected a number in [0.01, 100])");
   check("skus.h100.capex_usd", 9, 16, "out of range (got -5, expected a number in [0, 100000000])");
   check("skus.h100.afr", 10, 10, "not a finite number (got .nan");
   check("skus.h100.life_years", 11, 17, "not a finite number (got 1e400");
@@ -717,7 +717,7 @@ TEST_CASE("io::load_scenario: more checks of values and cross-references", "[io]
     CHECK(contains(error_at(errors, "regions.tokyo.scheduled_outages.0.start").message,
                    "outside the horizon"));
     CHECK(contains(error_at(errors, "regions.tokyo.scheduled_outages.0.days").message,
-                   "expected a number > 0"));
+                   "expected a number in (0, 7300]"));
     CHECK(contains(error_at(errors, "regions.tokyo.scheduled_outages.0.fraction").message,
                    "expected a number in [0, 1]"));
   }

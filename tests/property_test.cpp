@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "capsim/engine.hpp"
+#include "capsim/error.hpp"
+#include "capsim/io/scenario_loader.hpp"
 #include "capsim/models/builtin.hpp"
 #include "capsim/results.hpp"
 #include "capsim/scenario.hpp"
@@ -599,4 +601,170 @@ TEST_CASE("engine::run: results do not depend on threads, chunking or the number
     INFO("100 paths vs the first 100 of 400:\n" << report);
     CHECK(prefix == 0);
   }
+}
+
+namespace {
+
+// Random scenarios at the edges of what the loader accepts, as YAML through
+// capsim::io::load_scenario_text: every number is its key's smallest or
+// largest valid value (scenarios/README.md) or one in between, every model
+// parameter likewise (the ranges are read from the registries), up to 20
+// years of weekly steps. A number printed with 17 digits reads back the same.
+class ExtremeScenarioWriter {
+ public:
+  ExtremeScenarioWriter(const capsim::models::ModelRegistries& registries, std::uint64_t seed)
+      : reg_(registries), gen_(seed) {}
+
+  std::string next(int index) {
+    std::ostringstream y;
+    y.precision(17);
+    const int K = integer(1, 3), R = integer(1, 3), C = integer(1, 3);
+    skus_ = K;
+    const double kind = uniform(0, 1);
+    const char* step = kind < 0.5 ? "1w" : kind < 0.9 ? "1d" : "1h";
+    const int months = kind < 0.5 ? integer(1, 240) : kind < 0.9 ? integer(1, 36) : 1;
+    y << "name: extreme-" << index << "\ntime: {start: 2024-01-01, horizon_months: " << months
+      << ", step: " << step << ", seed: " << gen_()
+      << ", deterministic: " << (chance(0.2) ? "true" : "false") << "}\n";
+    y << "skus:\n";
+    for (int k = 0; k < K; ++k)
+      y << "  g" << k << ": {perf_h100e: " << pick(0.001, 100) << ", power_kw: " << pick(0.01, 100)
+        << ", idle_fraction: " << pick(0, 1) << ", capex_usd: " << pick(0, 1e8)
+        << ", lead_time_days: " << pick(0, 3650) << ", afr: " << pick(0, 10)
+        << ", repair_days: " << pick(1e-6, 3650) << ", life_years: " << pick(1e-6, 50) << "}\n";
+    y << "regions:\n";
+    for (int r = 0; r < R; ++r) {
+      y << "  r" << r << ":\n    power_mw: [{from: 2024-01-01, mw: " << pick(1e-6, 1e6)
+        << "}, {from: 2025-01-01, mw: " << pick(0, 1e6) << "}]\n";
+      y << "    pue: " << pick(1, 3) << "\n";
+      if (chance(0.5))
+        y << "    price_usd_per_kwh: " << pick(0, 1e3) << "\n";
+      else
+        y << "    price_jpy_per_kwh: " << pick(0, 1e5) << "\n";
+      y << "    electricity_price: " << model(reg_.price) << "\n";
+      y << "    carbon_g_per_kwh: " << pick(0, 2000) << "\n";
+      y << "    opex_usd_per_gpu_month: " << pick(0, 1e6) << "\n";
+      y << "    opex_usd_per_mw_month: " << pick(0, 1e9) << "\n";
+      y << "    initial_fleet: {";
+      for (int k = 0; k < K; ++k) y << (k ? ", " : "") << "g" << k << ": " << whole(0, 1e9);
+      y << "}\n    outages: " << model(reg_.outages) << "\n";
+      y << "    scheduled_outages: [{start: 2024-01-01, days: " << pick(1e-6, 7300)
+        << ", fraction: " << pick(0, 1) << "}]\n";
+      if (R > 1) y << "    spill_to: {r" << (r + 1) % R << ": " << pick(1e-6, 1) << "}\n";
+    }
+    y << "finance: {" << (chance(0.5) ? "budget_usd: " + text(pick(1e-6, 1e15)) + ", " : "")
+      << "capex_timing: " << (chance(0.5) ? "at_order" : "at_delivery")
+      << ", usdjpy: " << pick(1, 10000) << ", discount_rate: " << pick(-0.5, 1)
+      << ", fx: " << model(reg_.fx) << "}\n";
+    y << "classes:\n";
+    for (int c = 0; c < C; ++c) {
+      const bool inference = chance(0.5);
+      y << "  c" << c << ":\n    kind: " << (inference ? "inference" : "training")
+        << "\n    base_demand_h100e: " << pick(0, 1e9) << "\n    region_share: {r0: 1}\n";
+      y << "    growth: " << model(reg_.growth) << "\n    noise: " << model(reg_.noise)
+        << "\n    shocks: " << model(reg_.shocks) << "\n";
+      if (inference)
+        y << "    peak_factor: " << pick(1, 10) << "\n";
+      else
+        y << "    max_wait_days: " << pick(1e-6, 3650) << "\n";
+      y << "    residency: " << pick(0, 1) << "\n    revenue_usd_per_h100e_gpuh: " << pick(0, 1e5)
+        << "\n    penalty_usd_per_h100e_gpuh: " << pick(0, 1e5) << "\n";
+    }
+    y << "procurement:\n  orders:\n";
+    for (int i = integer(1, 3); i > 0; --i)
+      y << "    - {date: 2024-01-01, region: r" << integer(0, R - 1) << ", sku: g"
+        << integer(0, K - 1) << ", count: " << whole(0, 1e9) << "}\n";
+    y << "  policy: " << model(reg_.procurement) << "\n";
+    y << "  supply: {late_probability: " << pick(0, 1) << ", mean_delay_days: " << pick(0, 3650)
+      << ", max_delay_days: " << pick(0, 3650) << ", max_per_quarter: {g0: " << whole(0, 1e9)
+      << "}}\n";
+    y << "failures: " << model(reg_.failures) << "\n";
+    return y.str();
+  }
+
+ private:
+  double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(gen_); }
+  int integer(int a, int b) { return std::uniform_int_distribution<int>(a, b)(gen_); }
+  bool chance(double p) { return uniform(0.0, 1.0) < p; }
+  static std::string text(double x) {
+    std::ostringstream out;
+    out.precision(17);
+    out << x;
+    return out.str();
+  }
+  // An end of [lo, hi] (each 40%) or a value between, log-uniform where the
+  // range spans orders of magnitude.
+  double pick(double lo, double hi) {
+    const double u = uniform(0.0, 1.0);
+    if (u < 0.4) return lo;
+    if (u < 0.8) return hi;
+    if (lo > 0.0 && hi / lo > 100.0) return std::exp(uniform(std::log(lo), std::log(hi)));
+    return uniform(lo, hi);
+  }
+  double whole(double lo, double hi) { return std::floor(pick(lo, hi)); }
+
+  // A model of the slot with every parameter picked in its range.
+  template <class Interface>
+  std::string model(const capsim::models::Registry<Interface>& registry) {
+    const auto& entries = registry.entries();
+    const auto& entry =
+        entries[static_cast<std::size_t>(integer(0, static_cast<int>(entries.size()) - 1))];
+    std::string out = "{model: " + entry.name;
+    for (const auto& p : entry.params) {
+      out += ", " + p.name + ": ";
+      switch (p.type) {
+        case capsim::models::ParamType::number:
+          out += text(pick(p.min, p.max));
+          break;
+        case capsim::models::ParamType::names:  // the policy's SKUs
+          out += "[g" + std::to_string(integer(0, std::max(0, skus_ - 1))) + "]";
+          break;
+        case capsim::models::ParamType::table:  // growth points [month, multiplier]
+          out += "[[" + text(pick(1e-6, 240)) + ", " + text(pick(p.min, p.max)) + "]]";
+          break;
+        case capsim::models::ParamType::text:
+          out += p.default_text;
+          break;
+      }
+    }
+    return out + "}";
+  }
+
+  const capsim::models::ModelRegistries& reg_;
+  std::mt19937_64 gen_;
+  int skus_ = 1;
+};
+
+}  // namespace
+
+TEST_CASE("engine::run: key figures stay finite at the extremes of valid scenarios",
+          "[engine][property]") {
+  const auto registries = capsim::models::builtin_registries();
+  ExtremeScenarioWriter writer(registries, kGeneratorSeed + 18);
+  constexpr int kExtremeScenarios = 40;
+  int runs = 0;
+  for (int i = 0; i < kExtremeScenarios; ++i) {
+    const std::string yaml = writer.next(i);
+    INFO("scenario:\n" << yaml);
+    ScenarioSpec spec;
+    try {
+      spec = capsim::io::load_scenario_text(yaml, "extreme.yaml", ".", registries);
+    } catch (const capsim::InputError& e) {
+      FAIL("the generator wrote a scenario the loader refuses:\n" << e.what());
+    }
+    capsim::RunOptions options;
+    options.paths = 6;
+    options.threads = 1;
+    capsim::RunResult result;
+    REQUIRE_NOTHROW(result = capsim::run(spec, registries, options));
+    ++runs;
+    for (const auto& info : result.layout.key_figures)
+      for (Eigen::Index c = 0; c < info.width; ++c) {
+        INFO(info.name << "[" << c << "]");
+        CHECK(result.key_figures.col(info.offset + c).allFinite());
+        CHECK(result.key_figure_stats.col(info.offset + c).allFinite());
+      }
+    CHECK(std::isfinite(result.prob_over_budget));
+  }
+  CHECK(runs == kExtremeScenarios);
 }

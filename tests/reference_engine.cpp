@@ -708,7 +708,7 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
   kf[col.k_service_level] = T > 0 ? static_cast<double>(service_ok_steps) / T : 1.0;
   kf[col.k_mean_utilization] = sum_cap > 0.0 ? sum_busy / sum_cap : 0.0;
   kf[col.k_peak_over_cap] = peak_over;
-  kf[col.k_cost_per_served] = sum_served > 0.0 ? S / sum_served : kInf;
+  kf[col.k_cost_per_served] = S / std::max(sum_served, 1.0);
   kf[col.k_energy] = sum_energy;
   kf[col.k_carbon] = sum_carbon;
   kf[col.k_gpus_bought] = bought;

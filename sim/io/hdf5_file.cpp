@@ -232,6 +232,9 @@ Handle create_file(const std::string& temp_path, const std::string& final_path,
     const int error = errno;
     std::string detail = error != 0 ? std::strerror(error) : hdf5_error_detail();
     H5Eclear2(H5E_DEFAULT);
+    // On a full disk the file is created but its first block cannot be
+    // written: remove what was left (the name is this process's own).
+    std::remove(temp_path.c_str());
     throw RuntimeError("cannot create output file " + final_path + " (temporary file " + temp_path +
                        "): " + detail);
   }

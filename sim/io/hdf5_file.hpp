@@ -133,7 +133,7 @@ class TempFileGuard {
 std::string temporary_name(const std::string& final_path);
 
 // Creates (truncates) the HDF5 file `temp_path`, to become `final_path`.
-// Throws RuntimeError naming both.
+// Throws RuntimeError naming both, and leaves no `temp_path` behind.
 Handle create_file(const std::string& temp_path, const std::string& final_path,
                    const Writer& writer);
 

@@ -53,7 +53,7 @@ ClassSpec Validator::read_class(const TreeEntry& entry) {
     m.missing("kind", "one of: inference, training");
   }
   if (kind) c.kind = *kind;
-  m.number("base_demand_h100e", c.base_demand_h100e, Range::at_least(0), true);
+  m.number("base_demand_h100e", c.base_demand_h100e, Range::closed(0, kMaxDemandH100e), true);
 
   c.region_share.assign(regions_.size(), 0.0);
   if (const TreeNode* n = m.get("region_share")) {
@@ -102,8 +102,10 @@ ClassSpec Validator::read_class(const TreeEntry& entry) {
   double priority = 0;
   if (m.whole("priority", priority, Range::closed(-1e6, 1e6)))
     c.priority = static_cast<int>(priority);
-  m.number("revenue_usd_per_h100e_gpuh", c.revenue_usd_per_h100e_gpuh, Range::at_least(0));
-  m.number("penalty_usd_per_h100e_gpuh", c.penalty_usd_per_h100e_gpuh, Range::at_least(0));
+  m.number("revenue_usd_per_h100e_gpuh", c.revenue_usd_per_h100e_gpuh,
+           Range::closed(0, kMaxUsdPerGpuh));
+  m.number("penalty_usd_per_h100e_gpuh", c.penalty_usd_per_h100e_gpuh,
+           Range::closed(0, kMaxUsdPerGpuh));
   m.finish();
   return c;
 }

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "capsim/error.hpp"
@@ -13,6 +16,34 @@
 #include "thread_pool.hpp"
 
 namespace capsim {
+
+namespace {
+
+// The scenario's bounds (scenarios/README.md) and the models' saturation keep
+// every key figure of an accepted scenario a finite number; should one still
+// not be, the run fails naming the first such figure instead of writing it.
+void check_finite(const RunResult& result) {
+  const Layout& layout = result.layout;
+  for (const KeyFigureInfo& info : layout.key_figures) {
+    for (Eigen::Index i = 0; i < info.width; ++i) {
+      const auto column = result.key_figures.col(info.offset + i);
+      if (column.allFinite()) continue;
+      Eigen::Index path = 0;
+      while (std::isfinite(column[path])) ++path;
+      const std::string name =
+          info.dims.empty() ? info.name
+                            : info.name + "[" + layout.classes[static_cast<std::size_t>(i)] + "]";
+      std::ostringstream value;
+      value << column[path];
+      throw RuntimeError("key figure " + name + " is not a finite number (got " + value.str() +
+                         " on path " + std::to_string(path) +
+                         "); the scenario's magnitudes are beyond what the run can represent, "
+                         "nothing was written");
+    }
+  }
+}
+
+}  // namespace
 
 RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registries,
               const RunOptions& options) {
@@ -84,6 +115,7 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
     detail::finish_chunk(plan, state[static_cast<size_t>(c)],
                          result.key_figures.middleRows(first, n));
   });
+  check_finite(result);
   result.key_figure_stats = column_stats(result.key_figures);
   result.prob_over_budget =
       result.key_figures.col(layout.find_key_figure("over_budget").offset).mean();

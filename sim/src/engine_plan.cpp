@@ -175,7 +175,11 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   const double max_delay_hours = spec.procurement.supply.late_probability > 0
                                      ? 24.0 * spec.procurement.supply.max_delay_days
                                      : 0.0;
-  const int window = static_cast<int>(std::ceil((max_lead_hours + max_delay_hours) / h)) + 2;
+  // In steps, capped at the run's length (the scenario bounds delays, but a
+  // window that does not fit an int would index out of the run).
+  const double window_steps = std::ceil((max_lead_hours + max_delay_hours) / h) + 2.0;
+  const int window =
+      window_steps < static_cast<double>(T) + 1.0 ? static_cast<int>(window_steps) : T + 1;
   std::vector<int> reviews(static_cast<size_t>(T) + 1, 0);
   for (int t = 0; t < T; ++t)
     reviews[static_cast<size_t>(t) + 1] =

@@ -586,9 +586,9 @@ void finish_chunk(const Plan& plan, const ChunkState& s, Eigen::Ref<ArrayXXd> ou
   kf("mean_utilization") =
       (s.acc.col(acc_capacity) > 0).select(s.acc.col(acc_busy) / s.acc.col(acc_capacity), 0.0);
   kf("peak_power_over_cap_mw") = s.acc.col(acc_peak_over_cap);
-  kf("cost_per_served_h100e_gpuh_usd") =
-      (s.acc.col(acc_served) > 0)
-          .select(spend / s.acc.col(acc_served), std::numeric_limits<double>::infinity());
+  // At least one served hour counted: finite when nothing is served (the
+  // whole spend, the worst value of any path that spent as much).
+  kf("cost_per_served_h100e_gpuh_usd") = spend / s.acc.col(acc_served).max(1.0);
   kf("energy_mwh") = s.acc.col(acc_energy);
   kf("carbon_t") = s.acc.col(acc_carbon);
   kf("gpus_bought") = s.acc.col(acc_gpus_bought);

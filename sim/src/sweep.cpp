@@ -14,6 +14,7 @@
 
 #include "capsim/engine.hpp"
 #include "capsim/error.hpp"
+#include "thread_pool.hpp"
 
 namespace capsim::sweep {
 
@@ -506,9 +507,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
     } else if (mine.size() == 1) {
       run_unit(0);
     } else {
-      std::vector<std::thread> workers;
-      for (std::size_t i = 0; i < mine.size(); ++i) workers.emplace_back(run_unit, i);
-      for (auto& w : workers) w.join();
+      detail::run_on_threads(mine.size(), run_unit);
     }
 
     // 0: all done, 1: interrupted, 2: failed; the worst of any process.

@@ -169,6 +169,8 @@ struct ScenarioSpec {
   std::string name;
   std::string description;
   std::string source_file;
+  // The scenario and every file it extends, as they were opened.
+  std::vector<std::string> input_files;
   std::string resolved_yaml;  // fully resolved scenario (after extend and --set)
   TimeSpec time;
   std::vector<SkuSpec> skus;
