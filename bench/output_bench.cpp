@@ -33,7 +33,7 @@ std::vector<double> read_doubles(hid_t file, const std::string& name, std::size_
   return ok ? out : std::vector<double>{};
 }
 
-// The file holds format_version 1, every path's total spend, and the mean
+// The file holds the current format_version, every path's total spend, and the mean
 // capacity series of `r`.
 std::string check_file(const std::string& path, const RunResult& r) {
   const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);

@@ -524,7 +524,9 @@ TEST_CASE("io::Hdf5Output: writes the documented layout", "[output]") {
       const H5 group(H5Gopen2(root, group_path.c_str(), H5P_DEFAULT), H5Gclose);
       CHECK(attr_string(group.get(), "unit") == info.unit);
       CHECK(attr_string(group.get(), "description") == info.description);
-      CHECK(attr_string(group.get(), "dims") == (info.dims.empty() ? "" : "class"));
+      CHECK(attr_string(group.get(), "dims") == (info.dims.empty()                  ? ""
+                                                 : info.dims.front() == Dim::region ? "region"
+                                                                                    : "class"));
       const std::vector<hsize_t> dims =
           info.dims.empty() ? std::vector<hsize_t>{1} : std::vector<hsize_t>{2};
       for (std::size_t j = 0; j < 4; ++j) {
@@ -672,6 +674,12 @@ TEST_CASE("io::write_key_figures_csv and _json", "[output]") {
     CHECK(*row == "unserved_fraction[train],fraction,nan," + std::to_string(10 + unserved + 1) +
                       ".5," + std::to_string(20 + unserved + 1) + ".5,inf");
     CHECK(lines.back() == "prob_over_budget,probability,0.25,,,");
+    // Per-region figures name the region.
+    const Eigen::Index spend = layout.find_key_figure("region_spend_usd").offset;
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "region_spend_usd[osaka],USD," + std::to_string(spend + 1) + ".5," +
+                         std::to_string(10 + spend + 1) + ".5," + std::to_string(20 + spend + 1) +
+                         ".5," + std::to_string(30 + spend + 1) + ".5") == 1);
   }
 
   SECTION("CSV keeps full precision") {
@@ -695,6 +703,9 @@ TEST_CASE("io::write_key_figures_csv and _json", "[output]") {
     CHECK_THAT(text, Catch::Contains(R"("mean": 0.5, "p05": 10.5, "p50": 20.5, "p95": 30.5})"));
     CHECK_THAT(text, Catch::Contains(R"("by_class": {)"));
     CHECK_THAT(text, Catch::Contains(R"("train": {"mean": null, )"));
+    CHECK_THAT(text, Catch::Contains(R"("region_spend_usd": {"unit": "USD")"));
+    CHECK_THAT(text, Catch::Contains(R"("by_region": {)"));
+    CHECK_THAT(text, Catch::Contains(R"("osaka": {"mean": )"));
     CHECK_THAT(text, Catch::Contains(R"(, "p95": null})"));
     CHECK_FALSE(JsonChecker(text.substr(0, text.size() - 3)).valid());
   }

@@ -31,11 +31,11 @@ using detail::readable;
 using detail::shown;
 using detail::TextOutput;
 
-// One row of output: a key figure, or one class of a per-class key figure.
+// One row of output: a key figure, or one class (region) of a per-class
+// (per-region) key figure.
 struct Row {
   std::string name;  // e.g. "unserved_fraction[chat]"
   const KeyFigureInfo* info = nullptr;
-  std::string class_name;  // empty unless per class
   std::array<double, 4> stats{};
 };
 
@@ -44,12 +44,10 @@ std::vector<Row> rows_of(const RunResult& result) {
   const std::vector<std::string> names = key_figure_column_names(layout);
   std::vector<Row> rows;
   for (const KeyFigureInfo& info : layout.key_figures) {
-    const bool per_class = !info.dims.empty();
     for (Eigen::Index i = 0; i < info.width; ++i) {
       Row row;
       row.info = &info;
       row.name = names[static_cast<std::size_t>(info.offset + i)];
-      if (per_class) row.class_name = layout.classes.at(static_cast<std::size_t>(i));
       for (Eigen::Index j = 0; j < 4; ++j)
         row.stats[static_cast<std::size_t>(j)] = result.key_figure_stats(j, info.offset + i);
       rows.push_back(std::move(row));
@@ -67,7 +65,8 @@ std::vector<std::string> key_figure_column_names(const Layout& layout) {
       names[static_cast<std::size_t>(info.offset + i)] =
           info.dims.empty()
               ? info.name
-              : info.name + "[" + layout.classes.at(static_cast<std::size_t>(i)) + "]";
+              : info.name + "[" +
+                    layout.dim_labels(info.dims.front()).at(static_cast<std::size_t>(i)) + "]";
   return names;
 }
 
@@ -165,10 +164,11 @@ void write_key_figures_json(const std::string& path, const ScenarioSpec& spec,
       out << ", " << stats(info.offset) << "}";
       continue;
     }
-    out << ",\n      \"by_class\": {";
+    const Dim dim = info.dims.front();
+    out << ",\n      " << (dim == Dim::region ? "\"by_region\"" : "\"by_class\"") << ": {";
     for (Eigen::Index i = 0; i < info.width; ++i) {
       out << (i == 0 ? "\n" : ",\n") << "        "
-          << json_string(layout.classes.at(static_cast<std::size_t>(i))) << ": {"
+          << json_string(layout.dim_labels(dim).at(static_cast<std::size_t>(i))) << ": {"
           << stats(info.offset + i) << "}";
     }
     out << "\n      }}";

@@ -44,8 +44,10 @@ double numeric_value(const std::string& text) {
   return sweep::parse_number(text, x) ? x : std::nan("");
 }
 
+
 std::vector<std::string> key_figure_names(const sweep::Table& table) {
   Layout layout;
+  layout.regions = table.regions;
   layout.classes = table.classes;
   layout.key_figures = table.key_figures;
   layout.key_figure_columns = table.columns;
@@ -53,7 +55,6 @@ std::vector<std::string> key_figure_names(const sweep::Table& table) {
 }
 
 }  // namespace
-
 void write_sweep_file(const std::string& path, const sweep::Table& table) {
   const Writer writer(path);
   const std::string temp = detail::temporary_name(path);
@@ -210,6 +211,9 @@ sweep::Table read_sweep_file(const std::string& path) {
       if (dims == "point,class") {
         info.dims = {Dim::klass};
         info.width = static_cast<Eigen::Index>(table.classes.size());
+      } else if (dims == "point,region") {
+        info.dims = {Dim::region};
+        info.width = static_cast<Eigen::Index>(table.regions.size());
       } else if (dims != "point") {
         reader.fail("key figure " + name + " has unknown dimensions " + dims);
       }

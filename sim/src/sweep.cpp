@@ -495,7 +495,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
         if (result.key_figures.cols() != columns)
           throw InputError("sweep point " + std::to_string(unit.point + 1) +
                            " has different key figures from the base scenario (a varied key "
-                           "must not change the classes)");
+                           "must not change the classes or regions)");
         results[i] = std::move(result.key_figures);
       } catch (...) {
         errors[i] = std::current_exception();

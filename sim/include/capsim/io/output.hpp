@@ -14,7 +14,7 @@
 
 namespace capsim::io {
 
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;
 
 // Writes a run to `path` atomically: everything goes to a temporary file
 // beside it, renamed to `path` by commit(). Destroying an uncommitted

@@ -10,7 +10,7 @@
 
 namespace capsim::io {
 
-inline constexpr int kSweepFormatVersion = 1;
+inline constexpr int kSweepFormatVersion = 2;
 
 // Writes `table` to `path` atomically: a temporary file beside it, synced
 // and renamed, so the file on disk is always a complete sweep file (a
