@@ -77,6 +77,10 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("total_spend_usd") != std::string::npos);
+  // The header says where the scenario came from, so a what-if never looks
+  // like the baseline.
+  CHECK(r.out.find("extending " + source("scenarios/catalog/gpus.yaml")) != std::string::npos);
+  CHECK(r.out.find("\n  overrides: --set time.horizon_months=7\n") != std::string::npos);
   REQUIRE(fs::exists(h5));
   for (const auto& entry : fs::directory_iterator(h5.parent_path()))
     CHECK(entry.path().string().find(".tmp") == std::string::npos);

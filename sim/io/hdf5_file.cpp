@@ -136,6 +136,21 @@ void Writer::attr_uint64(hid_t object, const std::string& name, std::uint64_t va
   attr_scalar(object, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
+void Writer::attr_strings(hid_t object, const std::string& name,
+                          const std::vector<std::string>& values) const {
+  const Handle type = string_type();
+  const Handle space = simple_space({values.size()});
+  const Handle attr(
+      check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+            "create attribute " + name),
+      H5Aclose);
+  if (values.empty()) return;
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  check_status(H5Awrite(attr.get(), type.get(), pointers.data()), "write attribute " + name);
+}
+
 void Writer::strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
                      std::vector<hsize_t> dims) const {
   if (dims.empty()) dims = {values.size()};
@@ -330,6 +345,31 @@ std::int64_t Reader::attr_int64(hid_t object, const std::string& name) const {
 
 std::uint64_t Reader::attr_uint64(hid_t object, const std::string& name) const {
   return read_scalar_attr<std::uint64_t>(*this, object, name, H5T_NATIVE_UINT64);
+}
+
+std::vector<std::string> Reader::attr_strings(hid_t object, const std::string& name) const {
+  if (!has_attr(object, name)) fail("missing attribute " + name);
+  const Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) fail("cannot open attribute " + name);
+  const Handle type(H5Aget_type(attr.get()), H5Tclose);
+  const Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (!type || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0 ||
+      !space || H5Sget_simple_extent_ndims(space.get()) != 1)
+    fail("attribute " + name + " is not a list of texts");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out;
+  if (count <= 0) return out;
+  const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(memory.get(), H5T_VARIABLE);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));  // ASCII or UTF-8, as stored
+  std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
+  if (H5Aread(attr.get(), memory.get(), pointers.data()) < 0) fail("cannot read attribute " + name);
+  out.reserve(pointers.size());
+  for (char* p : pointers) {
+    out.emplace_back(p != nullptr ? p : "");
+    H5free_memory(p);
+  }
+  return out;
 }
 
 Handle Reader::group(hid_t parent, const std::string& name) const {

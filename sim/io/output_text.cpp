@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capsim/error.hpp"
@@ -56,7 +58,42 @@ std::vector<Row> rows_of(const RunResult& result) {
   return rows;
 }
 
+// `--set ARG`, quoted for a POSIX shell when ARG holds anything else than
+// letters, digits and _.=:,+-/ (so that the line can be pasted back).
+std::string set_argument(const std::string& arg) {
+  const bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](unsigned char c) {
+    return std::isalnum(c) ||
+           std::string_view("_.=:,+-/").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+  if (plain) return "--set " + arg;
+  std::string quoted = "'";
+  for (char c : arg) {
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += c;
+  }
+  quoted += '\'';
+  return "--set " + quoted;
+}
+
 }  // namespace
+
+std::string provenance_text(const ScenarioSpec& spec) {
+  std::string text = "  from " + spec.source_file;
+  for (std::size_t i = 0; i < spec.extends.size(); ++i) {
+    text += i == 0 ? ", extending " : ", ";
+    text += spec.extends[i];
+  }
+  text += "\n  overrides:";
+  if (spec.overrides.empty()) text += " none (the scenario as written)";
+  for (const auto& o : spec.overrides) {
+    text += ' ';
+    text += set_argument(o);
+  }
+  text += "\n  capsim " CAPSIM_VERSION "\n";
+  return text;
+}
 
 std::vector<std::string> key_figure_column_names(const Layout& layout) {
   std::vector<std::string> names(static_cast<std::size_t>(layout.key_figure_columns));
@@ -79,7 +116,7 @@ void print_key_figures(std::ostream& out, const ScenarioSpec& spec, const RunRes
     std::snprintf(seconds, sizeof seconds, "%.2f", result.wall_seconds);
     out << ", run time " << seconds << " s";
   }
-  out << "\n\n";
+  out << "\n" << provenance_text(spec) << "\n";
 
   struct Line {
     std::string name, unit;

@@ -48,6 +48,7 @@ class DocumentResolver {
     const auto text = read(path, shown, from);
     if (!text) return std::nullopt;
     const int file = sources_.add(shown);
+    if (from) extended_.push_back(shown);
     chain_.push_back(identity);
     shown_chain_.push_back(shown);
     auto resolved =
@@ -56,6 +57,9 @@ class DocumentResolver {
     shown_chain_.pop_back();
     return resolved;
   }
+
+  // The files read through `extend`, in the order they were read.
+  const std::vector<std::string>& extended() const { return extended_; }
 
   std::optional<TreeNode> text(const std::string& text, const std::string& name,
                                const fs::path& base_dir) {
@@ -204,6 +208,7 @@ class DocumentResolver {
   std::vector<Diagnostic>& diagnostics_;
   std::vector<std::string> chain_;  // identities of the files being resolved
   std::vector<std::string> shown_chain_;
+  std::vector<std::string> extended_;
 };
 
 void set_positions(TreeNode& node, const TreePos& pos) {
@@ -372,7 +377,8 @@ void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
   }
 }
 
-ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sources& sources,
+ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown,
+                    const std::vector<std::string>& extended, Sources& sources,
                     const models::ModelRegistries& registries,
                     const std::vector<std::string>& overrides,
                     std::vector<Diagnostic>& diagnostics) {
@@ -394,6 +400,8 @@ ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sour
   }
   if (spec.name.empty()) spec.name = fs::path(shown).stem().string();
   spec.source_file = shown;
+  spec.extends = extended;
+  spec.overrides = overrides;
   spec.resolved_yaml = detail::emit_tree(*root);
   return spec;
 }
@@ -406,7 +414,8 @@ ScenarioSpec load_scenario(const std::string& path, const models::ModelRegistrie
   std::vector<Diagnostic> diagnostics;
   DocumentResolver resolver(sources, diagnostics);
   auto root = resolver.file(fs::path(path), path, nullptr);
-  return finish(std::move(root), path, sources, registries, overrides, diagnostics);
+  return finish(std::move(root), path, resolver.extended(), sources, registries, overrides,
+                diagnostics);
 }
 
 ScenarioSpec load_scenario_text(const std::string& text, const std::string& name,
@@ -417,7 +426,8 @@ ScenarioSpec load_scenario_text(const std::string& text, const std::string& name
   std::vector<Diagnostic> diagnostics;
   DocumentResolver resolver(sources, diagnostics);
   auto root = resolver.text(text, name, fs::path(base_dir));
-  return finish(std::move(root), name, sources, registries, overrides, diagnostics);
+  return finish(std::move(root), name, resolver.extended(), sources, registries, overrides,
+                diagnostics);
 }
 
 }  // namespace capsim::io

@@ -73,6 +73,8 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
   writer.attr_string(root, "sweep_id", table.sweep_id);
   writer.attr_string(root, "scenario_name", table.scenario_name);
   writer.attr_string(root, "scenario_file", table.scenario_file);
+  writer.attr_strings(root, "extends", table.extends);
+  writer.attr_strings(root, "overrides", table.overrides);
   writer.attr_string(root, "scenario_yaml", table.base_yaml);
   writer.attr_string(root, "sweep_definition", table.definition_text);
   writer.attr_string(root, "method", table.method);
@@ -154,6 +156,8 @@ sweep::Table read_sweep_file(const std::string& path) {
   table.sweep_id = reader.attr_string(root, "sweep_id");
   table.scenario_name = reader.attr_string(root, "scenario_name");
   table.scenario_file = reader.attr_string(root, "scenario_file");
+  table.extends = reader.attr_strings(root, "extends");
+  table.overrides = reader.attr_strings(root, "overrides");
   table.base_yaml = reader.attr_string(root, "scenario_yaml");
   table.definition_text = reader.attr_string(root, "sweep_definition");
   table.method = reader.attr_string(root, "method");

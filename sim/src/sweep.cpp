@@ -394,6 +394,8 @@ Table make_table(const ScenarioSpec& base, const std::string& scenario_file,
   table.scenario_name = base.name;
   table.scenario_file = scenario_file;
   table.base_yaml = base.resolved_yaml;
+  table.extends = base.extends;
+  table.overrides = base.overrides;
   table.definition_text = definition.text();
   table.method = method_name(definition.method);
   table.seed = definition.seed;
