@@ -314,7 +314,7 @@ std::string Reader::attr_string(hid_t object, const std::string& name) const {
     fail("attribute " + name + " is not a text");
   const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memory.get(), H5T_VARIABLE);
-  H5Tset_cset(memory.get(), H5T_CSET_UTF8);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));  // ASCII or UTF-8, as stored
   char* text = nullptr;
   if (H5Aread(attr.get(), memory.get(), &text) < 0) fail("cannot read attribute " + name);
   std::string value = text != nullptr ? text : "";
@@ -345,6 +345,21 @@ std::int64_t Reader::attr_int64(hid_t object, const std::string& name) const {
 
 std::uint64_t Reader::attr_uint64(hid_t object, const std::string& name) const {
   return read_scalar_attr<std::uint64_t>(*this, object, name, H5T_NATIVE_UINT64);
+}
+
+double Reader::attr_double(hid_t object, const std::string& name) const {
+  if (!has_attr(object, name)) fail("missing attribute " + name);
+  const Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) fail("cannot open attribute " + name);
+  const Handle type(H5Aget_type(attr.get()), H5Tclose);
+  const Handle space(H5Aget_space(attr.get()), H5Sclose);
+  const H5T_class_t cls = type ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || !space ||
+      H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail("attribute " + name + " is not a number");
+  double value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail("cannot read attribute " + name);
+  return value;
 }
 
 std::vector<std::string> Reader::attr_strings(hid_t object, const std::string& name) const {
@@ -454,7 +469,7 @@ std::vector<std::string> Reader::strings(hid_t parent, const std::string& name) 
   if (count == 0) return out;
   const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memory.get(), H5T_VARIABLE);
-  H5Tset_cset(memory.get(), H5T_CSET_UTF8);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));  // ASCII or UTF-8, as stored
   std::vector<char*> pointers(count, nullptr);
   if (H5Dread(set.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0)
     fail("cannot read dataset " + name);

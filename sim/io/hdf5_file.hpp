@@ -156,6 +156,7 @@ class Reader {
   std::string attr_string(hid_t object, const std::string& name) const;
   std::int64_t attr_int64(hid_t object, const std::string& name) const;
   std::uint64_t attr_uint64(hid_t object, const std::string& name) const;
+  double attr_double(hid_t object, const std::string& name) const;
   std::vector<std::string> attr_strings(hid_t object, const std::string& name) const;
   Handle group(hid_t parent, const std::string& name) const;
   // The names of a group's members, in name order.

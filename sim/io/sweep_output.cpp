@@ -44,6 +44,7 @@ double numeric_value(const std::string& text) {
   return sweep::parse_number(text, x) ? x : std::nan("");
 }
 
+}  // namespace
 
 std::vector<std::string> key_figure_names(const sweep::Table& table) {
   Layout layout;
@@ -54,7 +55,6 @@ std::vector<std::string> key_figure_names(const sweep::Table& table) {
   return key_figure_column_names(layout);
 }
 
-}  // namespace
 void write_sweep_file(const std::string& path, const sweep::Table& table) {
   const Writer writer(path);
   const std::string temp = detail::temporary_name(path);
