@@ -75,8 +75,10 @@
     const numeric = axis.numeric.every((x) => x !== null);
     const categories = [...new Set(axis.values)];
     const xOf = (i) => (numeric ? axis.numeric[i] : categories.indexOf(axis.values[i]));
+    // Large values (a budget) in short form: 2.5B.
+    const short = (v) => (Math.abs(v) >= 1e6 ? v.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 3 }) : capsim.readable(v));
     const x = numeric
-      ? { type: 'linear', title: { display: true, text: axis.key } }
+      ? { type: 'linear', grace: '5%', title: { display: true, text: axis.key }, ticks: { callback: short } }
       : { type: 'linear', min: -0.5, max: categories.length - 0.5, title: { display: true, text: axis.key },
           afterBuildTicks: (scale) => { scale.ticks = categories.map((_, value) => ({ value })); },
           ticks: { autoSkip: false, callback: (v) => categories[v] } };
@@ -145,8 +147,8 @@
     const labels = bars.map((b) => b.key);
     const options = {
       indexAxis: 'y',
-      aspectRatio: Math.max(2.5, 8 / Math.max(1, bars.length)),
-      scales: { x: capsim.valueAxis(col.name, col.unit), y: { title: { display: true, text: 'varied key' } } },
+      aspectRatio: Math.max(3, 12 / Math.max(1, bars.length)),
+      scales: { x: capsim.valueAxis(col.name, col.unit, { beginAtZero: false, grace: '5%' }), y: { title: { display: true, text: 'varied key' } } },
       plugins: {
         title: { display: true, text: `Swing of ${title} over each varied key`, font: { size: 14 } },
         subtitle: { display: true, text: 'bar: from the lowest to the highest mean over groups of points by the key\'s value (each distinct value, or five equal groups by rank)' },
