@@ -136,6 +136,18 @@ void Writer::attr_uint64(hid_t object, const std::string& name, std::uint64_t va
   attr_scalar(object, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
+namespace {
+
+// The C strings of `values`, for H5Awrite and H5Dwrite of variable-length texts.
+std::vector<const char*> c_strings(const std::vector<std::string>& values) {
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  return pointers;
+}
+
+}  // namespace
+
 void Writer::attr_strings(hid_t object, const std::string& name,
                           const std::vector<std::string>& values) const {
   const Handle type = string_type();
@@ -145,10 +157,8 @@ void Writer::attr_strings(hid_t object, const std::string& name,
             "create attribute " + name),
       H5Aclose);
   if (values.empty()) return;
-  std::vector<const char*> pointers;
-  pointers.reserve(values.size());
-  for (const auto& v : values) pointers.push_back(v.c_str());
-  check_status(H5Awrite(attr.get(), type.get(), pointers.data()), "write attribute " + name);
+  check_status(H5Awrite(attr.get(), type.get(), c_strings(values).data()),
+               "write attribute " + name);
 }
 
 void Writer::strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
@@ -161,11 +171,9 @@ void Writer::strings(hid_t parent, const std::string& name, const std::vector<st
                          "create dataset " + name),
                    H5Dclose);
   if (values.empty()) return;
-  std::vector<const char*> pointers;
-  pointers.reserve(values.size());
-  for (const auto& v : values) pointers.push_back(v.c_str());
-  check_status(H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-               "write dataset " + name);
+  check_status(
+      H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, c_strings(values).data()),
+      "write dataset " + name);
 }
 
 Handle Writer::compressed_layout(const std::vector<hsize_t>& chunk) const {

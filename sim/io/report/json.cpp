@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <system_error>
+
+#include "../text_util.hpp"
 
 namespace capsim::io::report {
 
@@ -18,30 +18,30 @@ void Json::separate() {
   }
 }
 
+Json& Json::open(char bracket) {
+  separate();
+  text_ += bracket;
+  first_.push_back(true);
+  return *this;
+}
+
+Json& Json::close(char bracket) {
+  text_ += bracket;
+  first_.pop_back();
+  return *this;
+}
+
 Json& Json::begin_object() {
-  separate();
-  text_ += '{';
-  first_.push_back(true);
-  return *this;
+  return open('{');
 }
-
 Json& Json::end_object() {
-  text_ += '}';
-  first_.pop_back();
-  return *this;
+  return close('}');
 }
-
 Json& Json::begin_array() {
-  separate();
-  text_ += '[';
-  first_.push_back(true);
-  return *this;
+  return open('[');
 }
-
 Json& Json::end_array() {
-  text_ += ']';
-  first_.pop_back();
-  return *this;
+  return close(']');
 }
 
 Json& Json::key(std::string_view name) {
@@ -53,36 +53,17 @@ Json& Json::key(std::string_view name) {
 
 Json& Json::string(std::string_view s) {
   separate();
-  text_ += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        text_ += "\\\"";
-        break;
-      case '\\':
-        text_ += "\\\\";
-        break;
-      case '\n':
-        text_ += "\\n";
-        break;
-      case '\t':
-        text_ += "\\t";
-        break;
-      case '\r':
-        text_ += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          text_ += buf;
-        } else {
-          text_ += ch;
-        }
-    }
+  // JSON's escapes, and '<', '>', '&' as \u escapes for the HTML around it.
+  for (const char c : detail::json_string(std::string(s))) {
+    if (c == '<')
+      text_ += "\\u003c";
+    else if (c == '>')
+      text_ += "\\u003e";
+    else if (c == '&')
+      text_ += "\\u0026";
+    else
+      text_ += c;
   }
-  text_ += '"';
   return *this;
 }
 

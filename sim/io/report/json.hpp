@@ -36,6 +36,8 @@ class Json {
 
  private:
   void separate();
+  Json& open(char bracket);
+  Json& close(char bracket);
   std::string text_;
   std::vector<bool> first_;  // per open object or array: no value written yet
   bool after_key_ = false;

@@ -63,7 +63,14 @@ std::string html(const Page& page) {
   return out;
 }
 
-void write_common_provenance(const detail::Reader& file, const std::string& path, Json& json) {
+void begin_page(const std::string& kind, const std::string& title, const char* script,
+                const detail::Reader& file, const std::string& path, Page& page) {
+  page.title = title;
+  page.script = script;
+  Json& json = page.data;
+  json.begin_object();
+  json.key("kind").string(kind);
+  json.key("provenance").begin_object();
   const hid_t root = file.root();
   json.key("file").string(path);
   for (const char* name : {"format", "capsim_version", "created", "scenario_name", "scenario_file"})

@@ -53,8 +53,10 @@ void build_run_page(const std::string& path, const detail::Reader& file,
 void build_sweep_page(const std::string& path, const detail::Reader& file,
                       const ReportOptions& options, Page& page);
 
-// Provenance shared by the pages: the root attributes every capsim file has.
-// Writes "key": value pairs into the open object `json`.
-void write_common_provenance(const detail::Reader& file, const std::string& path, Json& json);
+// Starts a page: its title and script, and its data up to the provenance
+// every capsim file has (its root attributes), {"kind": kind, "provenance":
+// {..., left open for the builder's own entries.
+void begin_page(const std::string& kind, const std::string& title, const char* script,
+                const detail::Reader& file, const std::string& path, Page& page);
 
 }  // namespace capsim::io::report

@@ -237,14 +237,9 @@ void build_run_page(const std::string& path, const Reader& file, const ReportOpt
   std::vector<int> shown;
   for (int t = 0; t < steps; t += stride) shown.push_back(t);
 
-  const std::string name = file.attr_string(root, "scenario_name");
-  page.title = "capsim report: " + name;
-  page.script = assets::run_js;
+  begin_page("run", "capsim report: " + file.attr_string(root, "scenario_name"), assets::run_js,
+             file, path, page);
   Json& json = page.data;
-  json.begin_object();
-  json.key("kind").string("run");
-  json.key("provenance").begin_object();
-  write_common_provenance(file, path, json);
   json.key("steps").integer(steps);
   json.key("step_hours").number(file.attr_double(root, "step_hours"));
   json.key("start_date").string(file.attr_string(root, "start_date"));

@@ -26,13 +26,9 @@ void build_sweep_page(const std::string& path, const detail::Reader& file,
     if (table.done[static_cast<std::size_t>(i)]) done.push_back(i);
 
   const hid_t root = file.root();
-  page.title = "capsim report: sweep of " + table.scenario_name;
-  page.script = assets::sweep_js;
+  begin_page("sweep", "capsim report: sweep of " + table.scenario_name, assets::sweep_js, file,
+             path, page);
   Json& json = page.data;
-  json.begin_object();
-  json.key("kind").string("sweep");
-  json.key("provenance").begin_object();
-  write_common_provenance(file, path, json);
   json.key("method").string(table.method);
   json.key("samples").integer(table.samples);
   json.key("points").integer(table.points());
