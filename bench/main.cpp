@@ -53,7 +53,6 @@ int main(int argc, char** argv) {
   capsim::bench::register_stats_benchmarks(config);
   capsim::bench::register_engine_benchmarks(config);
   capsim::bench::register_output_benchmarks(config);
-  capsim::bench::register_report_benchmarks(config);
   capsim::bench::register_breakdown_benchmarks(config);
 
   benchmark::Initialize(&count, args.data());
