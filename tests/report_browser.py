@@ -88,7 +88,9 @@ class Browser:
             "--user-data-dir=" + self.profile, "about:blank",
         ]
         self.log = open(log_path, "w")
-        self.process = subprocess.Popen(args, preexec_fn=wire_pipes, close_fds=False,
+        # Python closes every other descriptor after wire_pipes has run, so the
+        # browser holds only its two pipe ends.
+        self.process = subprocess.Popen(args, preexec_fn=wire_pipes, pass_fds=(3, 4),
                                         start_new_session=True, stdin=subprocess.DEVNULL,
                                         stdout=self.log, stderr=self.log)
         os.close(to_browser_r)
