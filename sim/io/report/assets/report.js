@@ -267,9 +267,12 @@ const capsim = (() => {
     });
   }
 
+  // How to read a fan chart.
   function bandNote() {
     const p = data.provenance.paths;
-    const every = data.time.stride > 1 ? `; every ${data.time.stride}th step` : '';
+    const n = data.time.stride;
+    const th = n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th';
+    const every = n > 1 ? `; every ${n}${th} step` : '';
     return `line: median, dashed: mean, band: p05 to p95 of ${p.toLocaleString('en-US')} paths${every}`;
   }
 
@@ -326,7 +329,7 @@ const capsim = (() => {
 
   return {
     data, main, el, section, definitions, table, sortable, readable, display, shown, withUnit,
-    color, rgba, isoDay, timeAxis, valueAxis, chart, fanChart, legendOnlyMarked, header,
+    color, rgba, isoDay, timeAxis, valueAxis, chart, fanChart, bandNote, legendOnlyMarked, header,
     provenanceRows, footer, finish, state,
   };
 })();

@@ -137,8 +137,7 @@
     });
     fanChart(grid, `power-r${r}`, {
       title: `${region}: power against the power schedule`, yTitle: 'power',
-      subtitle: 'facility power includes the PUE; the schedule is the IT power the GPUs may draw. ' +
-        'Line: median, dashed: mean, band: p05 to p95',
+      subtitle: ['facility power includes the PUE; the schedule caps the IT power', capsim.bandNote()],
       groups: [
         { label: 'facility power (IT x PUE)', series: 'power_mw', cell: r, color: color(3) },
         { label: 'IT power available (schedule)', series: 'power_cap_mw', cell: r, color: color(8) },
