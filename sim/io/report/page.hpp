@@ -5,7 +5,9 @@
 // <script type="application/json"> element) and the script of its kind,
 // which builds the page from the data with the inlined chart library.
 // Adding a kind of file (say, an optimize file) is one builder: a reader
-// function here, its script in assets/, and one line in page_builders().
+// function here, its script in assets/ (listed with the other assets in
+// sim/CMakeLists.txt and declared in assets.hpp), and one line in
+// page_builders().
 #pragma once
 
 #include <string>
