@@ -190,13 +190,15 @@ void write_spend_histogram(const Reader& file, std::int64_t paths, Json& json) {
     return;
   }
   double lo = x.front(), hi = x.back();
-  if (hi == lo) {  // identical paths: one bin around the value
+  // Rice's rule, 10 to 60 bins; identical paths: one bin around the value.
+  auto n = static_cast<int>(
+      std::clamp(std::ceil(2.0 * std::cbrt(static_cast<double>(x.size()))), 10.0, 60.0));
+  if (hi == lo) {
     const double half = std::max(std::abs(lo) * 1e-6, 1.0);
     lo -= half;
     hi += half;
+    n = 1;
   }
-  const auto n = static_cast<int>(
-      std::clamp(std::ceil(2.0 * std::cbrt(static_cast<double>(x.size()))), 10.0, 60.0));
   std::vector<double> edges(static_cast<std::size_t>(n) + 1);
   for (int i = 0; i <= n; ++i) edges[static_cast<std::size_t>(i)] = lo + (hi - lo) * i / n;
   edges.back() = hi;

@@ -101,6 +101,11 @@ const capsim = (() => {
 
   // --- numbers and units -------------------------------------------------
 
+  // "1 path", "1,000 paths".
+  function count(n, word, words = word + 's') {
+    return `${n.toLocaleString('en-US')} ${n === 1 ? word : words}`;
+  }
+
   function grouped(x, decimals) {
     return x.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
   }
@@ -273,7 +278,7 @@ const capsim = (() => {
     const n = data.time.stride;
     const th = n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th';
     const every = n > 1 ? `; every ${n}${th} step` : '';
-    return `line: median, dashed: mean, band: p05 to p95 of ${p.toLocaleString('en-US')} paths${every}`;
+    return `line: median, dashed: mean, band: p05 to p95 of ${count(p, 'path')}${every}`;
   }
 
   // --- page frame ----------------------------------------------------------
@@ -328,7 +333,7 @@ const capsim = (() => {
   }
 
   return {
-    data, main, el, section, definitions, table, sortable, readable, display, shown, withUnit,
+    data, main, el, section, definitions, table, sortable, count, readable, display, shown, withUnit,
     color, rgba, isoDay, timeAxis, valueAxis, chart, fanChart, bandNote, legendOnlyMarked, header,
     provenanceRows, footer, finish, state,
   };

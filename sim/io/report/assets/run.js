@@ -12,7 +12,7 @@
 
   capsim.header(
     `capsim report: ${p.scenario_name}`,
-    `A run of ${p.paths.toLocaleString('en-US')} random futures, ${p.steps} steps of ${p.step_hours} h from ${p.start_date}`
+    `A run of ${capsim.count(p.paths, 'random future')}, ${capsim.count(p.steps, 'step')} of ${p.step_hours} h from ${p.start_date}`
   );
   capsim.main.append(
     definitions(
@@ -108,8 +108,8 @@
           title: { display: true, text: 'Distribution of total spend over the paths', font: { size: 14 } },
           subtitle: {
             display: true,
-            text: `${h.counts.length} equal bins${budget === null ? '' : `; P(over budget) ${withUnit(over, 'probability')}`}` +
-              (h.not_finite ? `; ${h.not_finite} paths not finite` : ''),
+            text: `${capsim.count(h.counts.length, 'equal bin')}${budget === null ? '' : `; P(over budget) ${withUnit(over, 'probability')}`}` +
+              (h.not_finite ? `; ${capsim.count(h.not_finite, 'path')} not finite` : ''),
           },
           legend: capsim.legendOnlyMarked,
           tooltip: { callbacks: { label: (item) => (item.dataset.label === 'budget' ? `budget ${withUnit(budget, 'USD')}` : `${item.parsed.y} paths from ${withUnit(item.parsed.x, 'USD')}`) } },

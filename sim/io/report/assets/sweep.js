@@ -14,7 +14,7 @@
   capsim.header(
     `capsim report: sweep of ${p.scenario_name}`,
     `${p.points_done} of ${p.points} points (${p.method}${p.samples ? `, ${p.samples} samples` : ''}), ` +
-      `${p.paths.toLocaleString('en-US')} paths each, common random numbers`
+      `${capsim.count(p.paths, 'path')} each, common random numbers`
   );
   capsim.main.append(
     definitions(
