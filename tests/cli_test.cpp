@@ -78,6 +78,10 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("total_spend_usd") != std::string::npos);
+  // The header says where the scenario came from, so a what-if never looks
+  // like the baseline.
+  CHECK(r.out.find("extending " + source("scenarios/catalog/gpus.yaml")) != std::string::npos);
+  CHECK(r.out.find("\n  overrides: --set time.horizon_months=7\n") != std::string::npos);
   REQUIRE(fs::exists(h5));
   for (const auto& entry : fs::directory_iterator(h5.parent_path()))
     CHECK(entry.path().string().find(".tmp") == std::string::npos);
@@ -85,7 +89,7 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   H5::H5File file(h5.string(), H5F_ACC_RDONLY);
   int version = 0;
   file.openAttribute("format_version").read(H5::PredType::NATIVE_INT, &version);
-  CHECK(version == 1);
+  CHECK(version == 2);
   for (const char* series :
        {"demand_h100e_gpuh", "served_h100e_gpuh", "unserved_h100e_gpuh", "backlog_h100e_gpuh",
         "capacity_h100e_gpuh", "utilization", "gpus_installed", "gpus_failed", "gpus_stranded",
@@ -98,11 +102,16 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   for (const char* key :
        {"total_spend_usd", "capex_usd", "opex_usd", "budget_overrun_usd", "unserved_fraction",
         "inference_service_level", "mean_utilization", "peak_power_over_cap_mw",
-        "cost_per_served_h100e_gpuh_usd", "energy_mwh", "carbon_t", "gpus_bought", "npv_usd"}) {
+        "cost_per_served_h100e_gpuh_usd", "energy_mwh", "carbon_t", "gpus_bought", "npv_usd",
+        "region_unserved_fraction", "region_spend_usd"}) {
     INFO(key);
     CHECK(file.nameExists(std::string("/key_figures/") + key + "/mean"));
     CHECK(file.nameExists(std::string("/paths/key_figures/") + key));
   }
+
+  for (const char* series : {"region_demand_h100e_gpuh", "region_served_h100e_gpuh",
+                             "region_unserved_h100e_gpuh", "region_backlog_h100e_gpuh"})
+    CHECK(file.nameExists(std::string("/series/") + series + "/p95"));
 
   const std::string csv_text = slurp(csv);
   CHECK(csv_text.rfind("key_figure,unit,mean,p05,p50,p95\n", 0) == 0);

@@ -1,5 +1,6 @@
 // Golden scenarios with values computed by hand (docs/model.md), engine-level
 // statistics with fixed seeds, and reproducibility of runs.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
@@ -221,6 +222,111 @@ failures: {model: none}
     }
     CHECK(run.key("gpus_bought") == 100.0);
     CHECK(run.key("capex_usd") == 1e6);
+  }
+}
+
+TEST_CASE("engine golden: region totals add up the classes of each region", "[engine][golden]") {
+  // r1 has 100 GPUs (2,400 H100e-GPU-hours a day), r2 50 (1,200). Each class
+  // puts 50 H100e (1,200 a day) in each region; no spill. r1 serves all of
+  // its 2,400. In r2 inference takes all 1,200, training gets nothing: its
+  // backlog is 1,200 after day 0 and 2,400 from day 1 on, and from day 2 on
+  // the work of two days ago (1,200) is abandoned every day. Energy is free
+  // and there is no fixed opex, so spend is capex: 10 GPUs * 10,000 USD
+  // delivered to r1 on day 4 + 10 = 14.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 1, step: 1d, deterministic: true}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0, lead_time_days: 10}
+regions:
+  r1: {power_mw: 10, price_usd_per_kwh: 0, initial_fleet: {g: 100}}
+  r2: {power_mw: 10, price_usd_per_kwh: 0, initial_fleet: {g: 50}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 100, region_share: {r1: 0.5, r2: 0.5}}
+  train:
+    kind: training
+    base_demand_h100e: 100
+    region_share: {r1: 0.5, r2: 0.5}
+    max_wait_days: 2
+procurement:
+  orders: [{date: 2024-01-05, region: r1, sku: g, count: 10}]
+failures: {model: none}
+)";
+  const Run run = simulate(yaml);
+  REQUIRE(run.result.layout.steps == 31);
+  for (int t = 0; t < 31; ++t) {
+    INFO("day " << t);
+    CHECK(run.at("region_demand_h100e_gpuh", t, 0) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("region_served_h100e_gpuh", t, 0) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("region_unserved_h100e_gpuh", t, 0) == 0.0);
+    CHECK(run.at("region_backlog_h100e_gpuh", t, 0) == 0.0);
+    CHECK(run.at("region_demand_h100e_gpuh", t, 1) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("region_served_h100e_gpuh", t, 1) == Approx(1200.0).epsilon(1e-12));
+    CHECK(run.at("region_unserved_h100e_gpuh", t, 1) == Approx(t >= 2 ? 1200.0 : 0.0));
+    CHECK(run.at("region_backlog_h100e_gpuh", t, 1) == Approx(t == 0 ? 1200.0 : 2400.0));
+  }
+  // Region key figures: r2 loses 29 days * 1,200 of 31 days * 2,400.
+  CHECK(run.key("region_unserved_fraction", 0) == 0.0);
+  CHECK(run.key("region_unserved_fraction", 1) == Approx(29.0 * 1200.0 / (31.0 * 2400.0)));
+  CHECK(run.key("region_spend_usd", 0) == 1e5);
+  CHECK(run.key("region_spend_usd", 1) == 0.0);
+  CHECK(run.key("total_spend_usd") == 1e5);
+}
+
+TEST_CASE("engine statistics: region totals' quantiles are quantiles of the per-path sums",
+          "[engine][statistics]") {
+  // Every source of randomness on: the classes of a region do not move
+  // together, so the sum of their p95 is not the p95 of their sum.
+  const ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/two-regions.yaml", registries());
+  Run run;
+  run.spec = spec;
+  RunOptions options;
+  options.paths = 300;
+  options.threads = 2;
+  options.sink = &run.capture;
+  run.result = capsim::run(spec, registries(), options);
+  const auto& layout = run.result.layout;
+  const auto R = static_cast<Eigen::Index>(layout.regions.size());
+  const auto C = static_cast<Eigen::Index>(layout.classes.size());
+  const auto index = [&](const std::string& name) {
+    return static_cast<size_t>(&layout.find_series(name) - layout.series.data());
+  };
+  // Type 7 from a sorted copy, as docs/output.md defines it.
+  const auto quantile = [](std::vector<double> x, double q) {
+    std::sort(x.begin(), x.end());
+    const double h = static_cast<double>(x.size() - 1) * q;
+    const auto lo = static_cast<size_t>(std::floor(h));
+    return lo + 1 < x.size() ? x[lo] + (h - static_cast<double>(lo)) * (x[lo + 1] - x[lo]) : x[lo];
+  };
+  int differs = 0;
+  for (const char* name : {"demand", "served", "unserved", "backlog"}) {
+    const std::string per_class = std::string(name) + "_h100e_gpuh";
+    const auto& total = run.result.series_stats[index("region_" + per_class)];
+    const auto& parts = run.result.series_stats[index(per_class)];
+    for (int t = 0; t < layout.steps; t += 7)
+      for (Eigen::Index r = 0; r < R; ++r) {
+        INFO(name << " step " << t << " region " << r);
+        std::vector<double> sums(300, 0.0);
+        for (Eigen::Index p = 0; p < 300; ++p)
+          for (Eigen::Index c = 0; c < C; ++c)
+            sums[static_cast<size_t>(p)] += run.at(per_class, t, c * R + r, p);
+        double mean = 0;
+        for (double x : sums) mean += x / 300.0;
+        CHECK(total(t, r) == Approx(mean).epsilon(1e-12));
+        CHECK(total(t, R + r) == Approx(quantile(sums, 0.05)).epsilon(1e-12));
+        CHECK(total(t, 2 * R + r) == Approx(quantile(sums, 0.50)).epsilon(1e-12));
+        CHECK(total(t, 3 * R + r) == Approx(quantile(sums, 0.95)).epsilon(1e-12));
+        double sum_of_p95 = 0;
+        for (Eigen::Index c = 0; c < C; ++c) sum_of_p95 += parts(t, 3 * C * R + c * R + r);
+        if (std::abs(sum_of_p95 - total(t, 3 * R + r)) > 1e-6 * std::abs(sum_of_p95)) ++differs;
+      }
+  }
+  CHECK(differs > 0);
+  // The per-region key figures add up to the run's totals on every path.
+  for (Eigen::Index p = 0; p < 300; ++p) {
+    double spend = 0;
+    for (Eigen::Index r = 0; r < R; ++r) spend += run.key("region_spend_usd", r, p);
+    CHECK(spend == Approx(run.key("total_spend_usd", 0, p)).epsilon(1e-12));
   }
 }
 

@@ -397,6 +397,10 @@ TEST_CASE("io::load_scenario: extend merges maps and replaces scalars and lists"
     CHECK(s.procurement.orders[0].count == 2000);
     CHECK(!contains(s.resolved_yaml, "extend"));
     CHECK(contains(s.resolved_yaml, "what-if-fast-growth"));
+    // Provenance: the file, what it extends, no overrides.
+    CHECK(s.source_file == kScenarios + "base-and-extend/what-if.yaml");
+    CHECK(s.extends == std::vector<std::string>{kScenarios + "base-and-extend/base.yaml"});
+    CHECK(s.overrides.empty());
   }
   TempDir dir;
   SECTION("a list of files merges in order, then the file itself") {
@@ -408,6 +412,9 @@ TEST_CASE("io::load_scenario: extend merges maps and replaces scalars and lists"
                                 kMinimal.substr(kMinimal.find("regions:")) +
                                 "time: {start: 2024-01-01}\nskus:\n  h100: {capex_usd: 3}\n");
     const ScenarioSpec s = load_scenario(path, registries());
+    // Every file read, in reading order, named relative to the scenario's.
+    CHECK(s.extends ==
+          std::vector<std::string>{dir.path("catalog/gpus.yaml"), dir.path("catalog/more.yaml")});
     REQUIRE(s.skus.size() == 2);
     CHECK(s.skus[0].name == "h100");
     CHECK(s.skus[0].power_kw == 1.0);
@@ -497,6 +504,7 @@ TEST_CASE("io::load_scenario: --set overrides", "[io][loader]") {
     CHECK(s.time.paths == 7);
     CHECK(s.classes[0].growth.number("rate") == 2);
     CHECK(contains(s.resolved_yaml, "paths: 7"));
+    CHECK(s.overrides == std::vector<std::string>{"time.paths=7", "classes.chat.growth.rate=2"});
   }
   SECTION("a list index") {
     const ScenarioSpec s = load_scenario(two, registries(), {"procurement.orders.0.count=5000"});

@@ -100,10 +100,12 @@ struct Process {
 struct Columns {
   Eigen::Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage,
       installed, failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex,
-      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price;
+      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price, region_demand,
+      region_served, region_unserved, region_backlog;
   Eigen::Index k_total_spend, k_capex, k_opex, k_energy_cost, k_overrun, k_over_budget, k_demand,
       k_unserved_fraction, k_service_level, k_mean_utilization, k_peak_over_cap, k_cost_per_served,
-      k_energy, k_carbon, k_gpus_bought, k_revenue, k_penalty, k_npv;
+      k_energy, k_carbon, k_gpus_bought, k_revenue, k_penalty, k_npv, k_region_unserved_fraction,
+      k_region_spend;
 
   explicit Columns(const Layout& l) {
     auto s = [&](const char* name) { return l.find_series(name).offset; };
@@ -134,6 +136,10 @@ struct Columns {
     budget_left = s("budget_left_usd");
     usd_jpy = s("usd_jpy");
     price = s("electricity_price_usd_per_kwh");
+    region_demand = s("region_demand_h100e_gpuh");
+    region_served = s("region_served_h100e_gpuh");
+    region_unserved = s("region_unserved_h100e_gpuh");
+    region_backlog = s("region_backlog_h100e_gpuh");
     k_total_spend = k("total_spend_usd");
     k_capex = k("capex_usd");
     k_opex = k("opex_usd");
@@ -152,6 +158,8 @@ struct Columns {
     k_revenue = k("revenue_usd");
     k_penalty = k("penalty_usd");
     k_npv = k("npv_usd");
+    k_region_unserved_fraction = k("region_unserved_fraction");
+    k_region_spend = k("region_spend_usd");
   }
 };
 
@@ -346,6 +354,8 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
   double bought = 0, peak_over = 0;
   int service_ok_steps = 0;
   std::vector<double> class_demand(uz(C), 0.0), class_unserved(uz(C), 0.0);
+  std::vector<double> region_demand(uz(R), 0.0), region_unserved(uz(R), 0.0),
+      region_spend(uz(R), 0.0);
 
   const auto row_of = static_cast<Eigen::Index>(path);
   for (int t = 0; t < T; ++t) {
@@ -643,6 +653,11 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
         row[col.spilled + i] = spilled[uz(c)][uz(r)];
         row[col.unserved + i] = unserved[uz(c)][uz(r)];
         row[col.backlog + i] = backlog;
+        // Region totals: every class of the region, in class order.
+        row[col.region_demand + r] += D[uz(c)][uz(r)];
+        row[col.region_served + r] += served[uz(c)][uz(r)];
+        row[col.region_unserved + r] += unserved[uz(c)][uz(r)];
+        row[col.region_backlog + r] += backlog;
         class_demand[uz(c)] += D[uz(c)][uz(r)];
         class_unserved[uz(c)] += unserved[uz(c)][uz(r)];
         sum_served += served[uz(c)][uz(r)];
@@ -677,6 +692,9 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       row[col.carbon + r] = carbon[uz(r)];
       row[col.price + r] = price_kwh[uz(r)];
       sum_capex += capex[uz(r)];
+      region_demand[uz(r)] += row[col.region_demand + r];
+      region_unserved[uz(r)] += row[col.region_unserved + r];
+      region_spend[uz(r)] += capex[uz(r)] + opex[uz(r)];
       sum_opex += opex[uz(r)];
       sum_energy_cost += energy_cost[uz(r)];
       sum_energy += energy[uz(r)];
@@ -715,6 +733,11 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
   kf[col.k_revenue] = sum_revenue;
   kf[col.k_penalty] = sum_penalty;
   kf[col.k_npv] = npv;
+  for (int r = 0; r < R; ++r) {
+    kf[col.k_region_unserved_fraction + r] =
+        region_demand[uz(r)] > 0.0 ? region_unserved[uz(r)] / region_demand[uz(r)] : 0.0;
+    kf[col.k_region_spend + r] = region_spend[uz(r)];
+  }
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ class DocumentResolver {
     if (!text) return std::nullopt;
     const int file = sources_.add(shown);
     files_read_.push_back(path.string());
+    if (from) extended_.push_back(shown);
     chain_.push_back(identity);
     shown_chain_.push_back(shown);
     auto resolved =
@@ -66,6 +67,8 @@ class DocumentResolver {
 
   // Every file read so far, as opened (the scenario and its extends).
   const std::vector<std::string>& files_read() const { return files_read_; }
+  // The files read through `extend`, in the order they were read.
+  const std::vector<std::string>& extended() const { return extended_; }
 
   std::optional<TreeNode> text(const std::string& text, const std::string& name,
                                const fs::path& base_dir) {
@@ -220,6 +223,7 @@ class DocumentResolver {
   std::vector<std::string> files_read_;
   std::vector<std::string> chain_;  // identities of the files being resolved
   std::vector<std::string> shown_chain_;
+  std::vector<std::string> extended_;
 };
 
 void set_positions(TreeNode& node, const TreePos& pos) {
@@ -426,6 +430,8 @@ ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown,
   if (spec.name.empty()) spec.name = detail::printable_utf8(fs::path(shown).stem().string());
   spec.source_file = shown;
   spec.input_files = resolver.files_read();
+  spec.extends = resolver.extended();
+  spec.overrides = overrides;
   spec.resolved_yaml = detail::emit_tree(*root);
   return spec;
 }

@@ -395,6 +395,8 @@ Table make_table(const ScenarioSpec& base, const std::string& scenario_file,
   table.scenario_name = base.name;
   table.scenario_file = scenario_file;
   table.base_yaml = base.resolved_yaml;
+  table.extends = base.extends;
+  table.overrides = base.overrides;
   table.definition_text = definition.text();
   table.method = method_name(definition.method);
   table.seed = definition.seed;
@@ -496,7 +498,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
         if (result.key_figures.cols() != columns)
           throw InputError("sweep point " + std::to_string(unit.point + 1) +
                            " has different key figures from the base scenario (a varied key "
-                           "must not change the classes)");
+                           "must not change the classes or regions)");
         results[i] = std::move(result.key_figures);
       } catch (...) {
         errors[i] = std::current_exception();

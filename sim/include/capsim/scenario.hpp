@@ -172,6 +172,11 @@ struct ScenarioSpec {
   // The scenario and every file it extends, as they were opened.
   std::vector<std::string> input_files;
   std::string resolved_yaml;  // fully resolved scenario (after extend and --set)
+  // Provenance: the files read through `extend` (directly or through another
+  // base file, in reading order, named as the messages name them) and the
+  // `--set key.path=value` overrides, in order.
+  std::vector<std::string> extends;
+  std::vector<std::string> overrides;
   TimeSpec time;
   std::vector<SkuSpec> skus;
   std::vector<RegionSpec> regions;
