@@ -180,8 +180,8 @@ void Hdf5Output::Impl::write_root_attributes(const ScenarioSpec& spec,
   writer.attr_string(root, "capsim_version", CAPSIM_VERSION);
   writer.attr_string(root, "scenario_name", spec.name);
   writer.attr_string(root, "scenario_file", detail::printable_utf8(spec.source_file));
-  writer.attr_strings(root, "extends", spec.extends);
-  writer.attr_strings(root, "overrides", spec.overrides);
+  writer.attr_strings(root, "extends", detail::printable_utf8(spec.extends));
+  writer.attr_strings(root, "overrides", detail::printable_utf8(spec.overrides));
   writer.attr_string(root, "scenario_yaml", spec.resolved_yaml);
   writer.attr_double(root, "budget_usd", spec.finance.budget_usd);
   const std::uint64_t seed = result.seed;

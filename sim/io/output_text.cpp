@@ -80,16 +80,17 @@ std::string set_argument(const std::string& arg) {
 }  // namespace
 
 std::string provenance_text(const ScenarioSpec& spec) {
-  std::string text = "  from " + spec.source_file;
+  // File names and overrides may hold any bytes; the terminal gets UTF-8.
+  std::string text = "  from " + detail::printable_utf8(spec.source_file);
   for (std::size_t i = 0; i < spec.extends.size(); ++i) {
     text += i == 0 ? ", extending " : ", ";
-    text += spec.extends[i];
+    text += detail::printable_utf8(spec.extends[i]);
   }
   text += "\n  overrides:";
   if (spec.overrides.empty()) text += " none (the scenario as written)";
   for (const auto& o : spec.overrides) {
     text += ' ';
-    text += set_argument(o);
+    text += detail::printable_utf8(set_argument(o));
   }
   text += "\n  capsim " CAPSIM_VERSION "\n";
   return text;

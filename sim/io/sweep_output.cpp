@@ -73,8 +73,8 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
   writer.attr_string(root, "sweep_id", table.sweep_id);
   writer.attr_string(root, "scenario_name", table.scenario_name);
   writer.attr_string(root, "scenario_file", detail::printable_utf8(table.scenario_file));
-  writer.attr_strings(root, "extends", table.extends);
-  writer.attr_strings(root, "overrides", table.overrides);
+  writer.attr_strings(root, "extends", detail::printable_utf8(table.extends));
+  writer.attr_strings(root, "overrides", detail::printable_utf8(table.overrides));
   writer.attr_string(root, "scenario_yaml", table.base_yaml);
   writer.attr_string(root, "sweep_definition", table.definition_text);
   writer.attr_string(root, "method", table.method);

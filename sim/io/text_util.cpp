@@ -146,6 +146,13 @@ std::string printable_utf8(const std::string& text) {
   return out;
 }
 
+std::vector<std::string> printable_utf8(const std::vector<std::string>& texts) {
+  std::vector<std::string> out;
+  out.reserve(texts.size());
+  for (const auto& text : texts) out.push_back(printable_utf8(text));
+  return out;
+}
+
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (std::size_t i = 0; i < s.size();) {

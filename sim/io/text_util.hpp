@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace capsim::io::detail {
 
@@ -33,6 +34,8 @@ std::size_t control_character_offset(const std::string& text);
 // character replaced by U+FFFD: safe in a UTF-8 HDF5 string, JSON and on a
 // terminal, and never cut short (a NUL becomes U+FFFD too).
 std::string printable_utf8(const std::string& text);
+// printable_utf8 of each string.
+std::vector<std::string> printable_utf8(const std::vector<std::string>& texts);
 
 // A JSON string literal; control characters escaped, bytes that are not
 // UTF-8 replaced by U+FFFD (JSON text is UTF-8).
