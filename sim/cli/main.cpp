@@ -32,6 +32,8 @@ Commands:
   merge PARTS...     join the shards of a sweep into one file
   validate FILE...   check scenarios without running them
   list [WHAT]        list the models (WHAT=models) or the outputs (WHAT=metrics)
+  size --rate R      GPUs a request rate needs for a service level (Erlang C)
+  calibrate TRACE    fit a request-level inference class to a request trace (CSV)
 
 Options:
   -h, --help         show this help (or `capsim COMMAND --help`)
@@ -61,6 +63,8 @@ int dispatch(int argc, char** argv) {
   if (command == "merge") return capsim::cli::merge_command(args);
   if (command == "validate") return capsim::cli::validate_command(args);
   if (command == "list") return capsim::cli::list_command(args);
+  if (command == "size") return capsim::cli::size_command(args);
+  if (command == "calibrate") return capsim::cli::calibrate_command(args);
   std::cerr << "capsim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }
