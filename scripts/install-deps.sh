@@ -9,6 +9,7 @@ packages=(
   libhdf5-dev hdf5-tools catch2 librandom123-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
+  python3-pandas
 )
 
 missing=()
