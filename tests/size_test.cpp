@@ -50,7 +50,7 @@ TEST_CASE("cli: size gives the servers, the probability of waiting and the waits
     REQUIRE(r.code == 0);
     const double C = 4.0 / 23.0;
     CHECK(r.out.find("load            2 H100e busy on average") != std::string::npos);
-    CHECK(r.out.find("GPUs needed     4 H100e (exact Erlang C)") != std::string::npos);
+    CHECK(r.out.find("GPUs needed     4 H100e (exact staffing)") != std::string::npos);
     CHECK(r.out.find("utilization     0.5\n") != std::string::npos);
     CHECK(r.out.find("P(wait)         " + g(C) + "\n") != std::string::npos);
     CHECK(r.out.find("mean wait       " + g(C / 2) + " s") != std::string::npos);
@@ -84,7 +84,7 @@ TEST_CASE("cli: size gives the servers, the probability of waiting and the waits
     REQUIRE(r.code == 0);
     CHECK(r.out.find("P(wait)         0.3812\n") != std::string::npos);
     CHECK(r.out.find("square-root staffing") != std::string::npos);
-    CHECK(r.out.find("exact Erlang C: ") != std::string::npos);
+    CHECK(r.out.find("; exact staffing: ") != std::string::npos);
   }
   SECTION("too few GPUs: unbounded waits") {
     const ProcessResult r = size(with(kTwo, {"--gpus", "2"}));

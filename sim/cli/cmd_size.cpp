@@ -109,7 +109,7 @@ Options)");
   const models::Staffing staffing(*model, level);
   const double needed = staffing.servers(A);
 
-  std::cout << "load            " << g(A) << " H100e busy on average (" << g(rate)
+  std::cout << "load            " << g(A) << " H100e busy on average (" << g(rate, 6)
             << " requests/s x " << g(peak) << " peak factor x " << g(service_s)
             << " s per request)\n";
   std::cout << "service level   P(wait > " << g(request.max_wait_s)
@@ -124,12 +124,12 @@ Options)");
             << "\n";
   std::cout << "GPUs needed     " << g(needed, 15) << " H100e";
   if (needed <= staffing.switch_servers()) {
-    std::cout << " (exact Erlang C)\n";
+    std::cout << " (exact staffing)\n";
   } else {
     std::cout << " (square-root staffing: A + beta sqrt(A) + gamma, beta "
               << g(staffing.spare(A) / std::sqrt(A)) << ", gamma " << g(staffing.gamma());
     if (needed <= kExactLimit)
-      std::cout << "; exact Erlang C: " << g(staffing.exact_servers(A), 15);
+      std::cout << "; exact staffing: " << g(staffing.exact_servers(A), 15);
     std::cout << ")\n";
   }
 
