@@ -273,5 +273,6 @@ void register_engine_benchmarks(const Config& config);
 void register_output_benchmarks(const Config& config);
 void register_breakdown_benchmarks(const Config& config);
 void register_loader_benchmarks(const Config& config);
+void register_queueing_benchmarks(const Config& config);
 
 }  // namespace capsim::bench

@@ -330,6 +330,94 @@ TEST_CASE("engine statistics: region totals' quantiles are quantiles of the per-
   }
 }
 
+TEST_CASE("engine golden: a request-level class needs the servers of its service level",
+          "[engine][golden][requests]") {
+  // tests/scenarios/requests.yaml: 2 requests/s, each 2000 / 4000 + 50 / 100
+  // = 1 s on one H100e, so the load is A = 2 H100e. By the Erlang B
+  // recurrence B(k) = A B(k-1) / (k + A B(k-1)), B(0) = 1:
+  //   B(1) = 2/3, B(2) = 2/5, B(3) = 4/19, B(4) = (8/19) / (4 + 8/19) = 2/21;
+  // Erlang C = c B / (c - A (1 - B)):
+  //   C(3, 2) = (12/19) / (27/19) = 4/9 = 0.444,
+  //   C(4, 2) = (8/21) / (4 - 38/21) = 8/46 = 4/23 = 0.174;
+  // (c = 2 is no server beyond the load: C = 1). P(wait) <= 0.2 takes 4
+  // H100e: 4 x 24 = 96 H100e-GPU-hours a day, 2 x 86,400 = 172,800 requests.
+  const std::string file = std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/requests.yaml";
+  const auto simulate_file = [&](const std::vector<std::string>& overrides) {
+    Run run;
+    run.spec = capsim::io::load_scenario(file, registries(), overrides);
+    RunOptions options;
+    options.paths = 2;
+    options.sink = &run.capture;
+    run.result = capsim::run(run.spec, registries(), options);
+    return run;
+  };
+  const auto check_days = [](const Run& run, double demand, double served, double lost) {
+    for (int t = 0; t < 31; ++t) {
+      INFO("day " << t);
+      CHECK(run.at("demand_h100e_gpuh", t) == Approx(demand).epsilon(1e-12));
+      CHECK(run.at("served_h100e_gpuh", t) == Approx(served).epsilon(1e-12));
+      CHECK(run.at("unserved_h100e_gpuh", t) == Approx(demand - served).epsilon(1e-12));
+      CHECK(run.at("requests", t) == Approx(172800.0).epsilon(1e-12));
+      CHECK(run.at("lost_requests", t) == Approx(lost).epsilon(1e-12));
+    }
+    CHECK(run.key("lost_requests") == Approx(31 * lost).epsilon(1e-12));
+    CHECK(run.key("lost_request_fraction") == Approx(lost / 172800.0).epsilon(1e-12));
+  };
+
+  SECTION("5 GPUs serve the 4 it needs") {
+    const Run run = simulate_file({});
+    check_days(run, 96.0, 96.0, 0.0);
+    CHECK(run.at("capacity_h100e_gpuh", 0) == Approx(120.0));
+    CHECK(run.at("utilization", 0) == Approx(0.8));
+    CHECK(run.key("inference_service_level") == 1.0);
+  }
+  SECTION("3 GPUs: a quarter of the servers' hours and of the requests are lost") {
+    // 72 of 96 H100e-GPU-hours served: 24 / 96 of 172,800 requests = 43,200.
+    const Run run = simulate_file({"regions.r1.initial_fleet.g=3"});
+    check_days(run, 96.0, 72.0, 43200.0);
+    CHECK(run.key("unserved_fraction") == Approx(0.25).epsilon(1e-12));
+    CHECK(run.key("inference_service_level") == 0.0);
+  }
+  SECTION("a peak factor of 1.5 sizes for 3 requests/s") {
+    // A = 3: B(1) = 3/4, B(2) = 9/17, B(3) = 9/26, B(4) = 27/131,
+    // B(5) = 81/736, B(6) = 81/1553; C(4, 3) = 27/53 = 0.509, C(5, 3) =
+    // (405/736) / (5 - 1965/736) = 81/343 = 0.236, C(6, 3) = (486/1553) /
+    // (6 - 4416/1553) = 81/817 = 0.099: 6 H100e, 144 a day. 5 GPUs serve
+    // 120: 24 / 144 of the requests are lost, 28,800 a day.
+    const Run run = simulate_file({"classes.chat.peak_factor=1.5"});
+    check_days(run, 144.0, 120.0, 28800.0);
+  }
+  SECTION("a percentile of the wait: p90 at most 2 s") {
+    // P(W > t) = C exp(-(c - A) t / S): with 3 H100e (4/9) e^-2 = 0.060 <= 0.1.
+    const Run run = simulate_file({"classes.chat.requests.max_wait_probability=~",
+                                   "classes.chat.requests.wait_percentile=0.9",
+                                   "classes.chat.requests.max_wait_s=2"});
+    check_days(run, 72.0, 72.0, 0.0);
+  }
+  SECTION("Allen-Cunneen with bursty arrivals waits longer") {
+    // Waits scaled by (3^2 + 1^2) / 2 = 5: with 3 H100e (4/9) e^(-2/5) =
+    // 0.298 > 0.1; with 4, (4/23) e^(-2 x 2/5) = 0.078: 4 H100e.
+    const Run run = simulate_file(
+        {"classes.chat.requests.max_wait_probability=~",
+         "classes.chat.requests.wait_percentile=0.9", "classes.chat.requests.max_wait_s=2",
+         "classes.chat.requests.queue={model: allen_cunneen, arrival_cv: 3, service_cv: 1}"});
+    check_days(run, 96.0, 96.0, 0.0);
+  }
+  SECTION("the headroom policy buys the servers' shortfall") {
+    // 3 GPUs, daily reviews, no lead time, target utilization 1, no growth:
+    // at the end of day 0 the need is 96 / 24 = 4 H100e against 3 installed:
+    // 1 GPU is ordered and live from day 1. Day 0 loses 43,200 requests.
+    const Run run = simulate_file(
+        {"regions.r1.initial_fleet.g=3", "skus.g.lead_time_days=0",
+         "procurement.policy={model: headroom, review_days: 1, target_utilization: 1, "
+         "planner_growth_per_year: 0, skus: [g]}"});
+    CHECK(run.key("gpus_bought") == 1.0);
+    CHECK(run.at("lost_requests", 0) == Approx(43200.0));
+    for (int t = 1; t < 31; ++t) CHECK(run.at("lost_requests", t) == 0.0);
+    CHECK(run.key("lost_requests") == Approx(43200.0));
+  }
+}
+
 TEST_CASE("engine statistics: the failed fraction settles at its AFR/repair equilibrium",
           "[engine][statistics]") {
   // Failures are drawn from working GPUs with p = 1 - exp(-afr h / 8760) and

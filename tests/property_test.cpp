@@ -305,7 +305,35 @@ class ScenarioGenerator {
     k.priority = integer(0, 2);
     k.revenue_usd_per_h100e_gpuh = uniform(0.0, 6.0);
     k.penalty_usd_per_h100e_gpuh = uniform(0.0, 10.0);
+    if (k.kind == WorkloadKind::inference && chance(0.4)) make_requests(k);
     return k;
+  }
+
+  // Turns an inference class into a request-level one, with a load from a
+  // fraction of a server (exact staffing) to the class's H100e (often
+  // beyond the switch to square-root staffing).
+  void make_requests(ClassSpec& k) {
+    capsim::RequestSpec q;
+    q.input_tokens = chance(0.2) ? 0.0 : uniform(10.0, 4000.0);
+    q.output_tokens = uniform(1.0, 400.0);
+    q.input_tokens_per_s_per_h100e = uniform(2000.0, 20000.0);
+    q.output_tokens_per_s_per_h100e = uniform(200.0, 3000.0);
+    q.peak_factor = chance(0.3) ? 1.0 : uniform(1.0, 2.0);
+    const double load = chance(0.4) ? uniform(0.2, 150.0) : k.base_demand_h100e;
+    q.rate_per_s = load / (q.service_s() * q.peak_factor);
+    if (chance(0.5)) {
+      q.max_wait_probability = uniform(0.01, 0.5);
+    } else {
+      q.max_wait_s = uniform(0.05, 3.0) * q.service_s();
+      q.max_wait_probability = uniform(0.001, 0.1);
+    }
+    q.queue = chance(0.6)
+                  ? slot(reg_.queue, "erlang_c")
+                  : slot(reg_.queue, "allen_cunneen",
+                         {{"arrival_cv", uniform(0.5, 4.0)}, {"service_cv", uniform(0.3, 2.0)}});
+    k.requests = q;
+    k.base_demand_h100e = 0.0;
+    k.peak_factor = 1.0;
   }
 
   void make_procurement(ScenarioSpec& spec) {
@@ -360,9 +388,11 @@ std::vector<ScenarioSpec> random_scenarios(const capsim::models::ModelRegistries
 
 std::string describe(const ScenarioSpec& spec) {
   std::ostringstream out;
+  int request_classes = 0;
+  for (const auto& c : spec.classes) request_classes += c.requests ? 1 : 0;
   out << spec.name << ": h=" << spec.time.step_hours << " months=" << spec.time.horizon_months
       << " R=" << spec.regions.size() << " K=" << spec.skus.size() << " C=" << spec.classes.size()
-      << " policy=" << spec.procurement.policy.model
+      << " request-level=" << request_classes << " policy=" << spec.procurement.policy.model
       << (spec.time.deterministic ? " deterministic" : "");
   return out.str();
 }
@@ -449,7 +479,8 @@ std::int64_t check_invariants(const ScenarioSpec& spec, const Layout& layout,
                      busy = off("busy_h100e_gpuh"), utilization = off("utilization"),
                      outage = off("outage_fraction"), installed = off("gpus_installed"),
                      failed = off("gpus_failed"), stranded = off("gpus_stranded"),
-                     on_order = off("gpus_on_order"), spend = off("spend_cum_usd");
+                     on_order = off("gpus_on_order"), spend = off("spend_cum_usd"),
+                     requests = off("requests"), lost = off("lost_requests");
   bool per_class_perf = false, spill = false;
   for (const auto& s : spec.skus) per_class_perf = per_class_perf || !s.perf_by_class.empty();
   for (const auto& g : spec.regions) spill = spill || !g.spill_to.empty();
@@ -487,6 +518,16 @@ std::int64_t check_invariants(const ScenarioSpec& spec, const Layout& layout,
           if (!(v(p, spilled + i) <= s * (1 + eps) + eps))
             fail(t, p, "spilled > served " + series_column(layout, spilled + i), v(p, spilled + i),
                  s);
+          // Lost requests: the unserved share of the demand, of the requests.
+          const double q = v(p, requests + i), l = v(p, lost + i);
+          const double share = d > 0 ? u / d : 0.0;
+          if (!(q >= 0 && std::abs(l - q * share) <= eps * q + eps))
+            fail(t, p,
+                 "lost requests != requests x unserved / demand " + series_column(layout, lost + i),
+                 l, q * share);
+          if (!spec.classes[static_cast<std::size_t>(c)].requests && q != 0.0)
+            fail(t, p, "requests of a class given in H100e " + series_column(layout, requests + i),
+                 q, 0);
           const double x = s * cost[static_cast<std::size_t>(c)];
           total_use += x;
           use[static_cast<std::size_t>(r)] += x;
@@ -536,6 +577,9 @@ std::int64_t check_invariants(const ScenarioSpec& spec, const Layout& layout,
 TEST_CASE("engine::run: vectorized kernel equals the scalar reference", "[engine][property]") {
   const auto registries = capsim::models::builtin_registries();
   std::int64_t compared = 0;
+  // Request-level (class, region, step, path) values sized exactly and by
+  // square-root staffing: both rules must be exercised.
+  std::int64_t exact_sized = 0, square_root_sized = 0;
   for (const ScenarioSpec& spec : random_scenarios(registries)) {
     INFO(describe(spec));
     const EngineRun engine = run_engine(spec, registries, kPaths, 1, kChunk);
@@ -547,8 +591,25 @@ TEST_CASE("engine::run: vectorized kernel equals the scalar reference", "[engine
                 reference.key_figures, nearly_equal, report, compared);
     INFO("engine vs reference:\n" << report);
     CHECK(bad == 0);
+    const auto R = static_cast<Eigen::Index>(spec.regions.size());
+    const Eigen::Index demand = engine.result.layout.find_series("demand_h100e_gpuh").offset;
+    for (std::size_t c = 0; c < spec.classes.size(); ++c) {
+      if (!spec.classes[c].requests) continue;
+      for (const auto& values : engine.steps)
+        for (Eigen::Index r = 0; r < R; ++r) {
+          const auto servers =
+              values.col(demand + static_cast<Eigen::Index>(c) * R + r) / spec.time.step_hours;
+          exact_sized +=
+              ((servers > 0) && (servers <= capsim::models::Staffing::kExactServers)).count();
+          square_root_sized += (servers > capsim::models::Staffing::kExactServers).count();
+        }
+    }
   }
   CHECK(compared > 0);
+  INFO("request-level values sized exactly: " << exact_sized << ", by square-root staffing: "
+                                              << square_root_sized);
+  CHECK(exact_sized > 1000);
+  CHECK(square_root_sized > 1000);
 }
 
 TEST_CASE("engine::run: invariants hold on every step and path", "[engine][property]") {

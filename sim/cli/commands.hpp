@@ -16,5 +16,7 @@ int list_command(const Args& args);
 int sweep_command(const Args& args, const std::atomic<bool>& cancel);
 int merge_command(const Args& args);
 int report_command(const Args& args);
+int size_command(const Args& args);
+int calibrate_command(const Args& args);
 
 }  // namespace capsim::cli

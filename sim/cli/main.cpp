@@ -33,6 +33,8 @@ Commands:
   report FILE.h5     an HTML page with charts of a run or sweep file (-o PAGE.html)
   validate FILE...   check scenarios without running them
   list [WHAT]        list the models (WHAT=models) or the outputs (WHAT=metrics)
+  size --rate R      GPUs a request rate needs for a service level (Erlang C)
+  calibrate TRACE    fit a request-level inference class to a request trace (CSV)
 
 Options:
   -h, --help         show this help (or `capsim COMMAND --help`)
@@ -63,6 +65,8 @@ int dispatch(int argc, char** argv) {
   if (command == "report") return capsim::cli::report_command(args);
   if (command == "validate") return capsim::cli::validate_command(args);
   if (command == "list") return capsim::cli::list_command(args);
+  if (command == "size") return capsim::cli::size_command(args);
+  if (command == "calibrate") return capsim::cli::calibrate_command(args);
   std::cerr << "capsim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

@@ -194,6 +194,7 @@ class Validator {
   void read_power(MapReader& m, RegionSpec& region);
   void read_finance(const TreeNode* node, const TreePos& fallback, FinanceSpec& finance);
   ClassSpec read_class(const TreeEntry& entry);
+  RequestSpec read_requests(const TreeNode& node, const std::string& path);
   template <std::size_t N>
   void read_profile(MapReader& m, const std::string& key, std::array<double, N>& out);
   void read_procurement(const TreeNode* node, const TreePos& fallback, ProcurementSpec& out);

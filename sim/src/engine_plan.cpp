@@ -72,7 +72,9 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
                col("spend_cum_usd"),
                col("budget_left_usd"),
                col("usd_jpy"),
-               col("electricity_price_usd_per_kwh")};
+               col("electricity_price_usd_per_kwh"),
+               col("requests"),
+               col("lost_requests")};
   plan.R = static_cast<int>(spec.regions.size());
   plan.K = static_cast<int>(spec.skus.size());
   plan.C = static_cast<int>(spec.classes.size());
@@ -165,6 +167,18 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   m.fx = registries.fx.make(spec.finance.fx_model);
   m.failures = registries.failures.make(spec.failures);
   m.policy = registries.procurement.make(spec.procurement.policy);
+  plan.staffing.resize(static_cast<size_t>(C));
+  plan.load_per_rate.assign(static_cast<size_t>(C), 0.0);
+  for (int c = 0; c < C; ++c) {
+    const auto& requests = spec.classes[static_cast<size_t>(c)].requests;
+    m.queue.push_back(requests ? registries.queue.make(requests->queue) : nullptr);
+    if (!requests) continue;
+    const double service_s = requests->service_s();
+    plan.staffing[static_cast<size_t>(c)].emplace(
+        *m.queue.back(),
+        models::ServiceLevel{requests->max_wait_s / service_s, requests->max_wait_probability});
+    plan.load_per_rate[static_cast<size_t>(c)] = requests->peak_factor * service_s;
+  }
 
   // Policy orders live in a ring of slots, one per review still in transit;
   // its size is the most reviews any window of (longest lead + longest delay)
