@@ -18,7 +18,7 @@
 #include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/io/sweep_output.hpp"
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 #include "run_process.hpp"
 
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/io/sweep_output.hpp"
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 #include "commands.hpp"
 #include "memory.hpp"
 #include "mpi_session.hpp"

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 
 namespace capsim::io {
 

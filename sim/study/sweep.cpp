@@ -1,4 +1,4 @@
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 
 #include <Random123/philox.h>
 #include <Random123/uniform.hpp>
