@@ -24,7 +24,6 @@
 namespace fs = std::filesystem;
 using capsim::sweep::Axis;
 using capsim::sweep::Definition;
-using capsim::sweep::Method;
 using capsim::test::Process;
 using capsim::test::ProcessResult;
 using capsim::test::ScratchDir;
@@ -207,7 +206,7 @@ TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
   }
   SECTION("lhs puts exactly one point in every stratum of every axis") {
     const int n = 64;
-    d.method = Method::lhs;
+    d.method = "lhs";
     d.samples = n;
     d.axes = {capsim::sweep::parse_axis("a=0:64.0"), capsim::sweep::parse_axis("b=1:64"),
               capsim::sweep::parse_axis("c=p,q,r,s")};
@@ -235,7 +234,7 @@ TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
     CHECK(capsim::sweep::make_points(d) != points);
   }
   SECTION("random points stay in the range") {
-    d.method = Method::random;
+    d.method = "random";
     d.samples = 200;
     d.axes = {capsim::sweep::parse_axis("a=-1:1")};
     double lo = 1, hi = -1;
@@ -249,14 +248,14 @@ TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
   }
   SECTION("combinations that cannot work are refused") {
     d.axes = {capsim::sweep::parse_axis("a=0:1")};
-    CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --method lhs or random"));
-    d.method = Method::lhs;
+    CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --method lhs, random"));
+    d.method = "lhs";
     CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --samples"));
     d.samples = 10;
     d.axes.push_back(capsim::sweep::parse_axis("a=1,2"));
     CHECK_THROWS_WITH(d.check(), Catch::Contains("already varied"));
     d.axes.pop_back();
-    d.method = Method::grid;
+    d.method = "grid";
     d.axes = {capsim::sweep::parse_axis("a=1,2")};
     CHECK_THROWS_WITH(d.check(), Catch::Contains("--samples applies to"));
     CHECK_NOTHROW(capsim::sweep::parse_shard("3/3"));
@@ -530,7 +529,7 @@ TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2"
       {{"--vary", "classes.chat.growth.rate=5:1", "--method", "lhs", "--samples", "4"},
        "empty range"},
       {{"--vary", "time.paths=0,10"}, "--vary 'time.paths=0,10' (value 0): time.paths"},
-      {{"--vary", "classes.chat.growth.rate=0.1:1"}, "needs --method lhs or random"},
+      {{"--vary", "classes.chat.growth.rate=0.1:1"}, "needs --method lhs, random"},
       {{"--vary", "classes.chat.noise.model=none,log_ar1"},
        "(with --vary "
        "'classes.chat.noise.model=none,log_ar1', value none)"},
