@@ -18,9 +18,8 @@ struct Entry {
 
 // Every method, in --help order: a new method is one file and one line here.
 constexpr Entry kMethods[] = {
-    {"grid", make_grid},
-    {"lhs", make_lhs},
-    {"random", make_random},
+    {"grid", make_grid},       {"lhs", make_lhs},       {"random", make_random},
+    {"tornado", make_tornado}, {"morris", make_morris}, {"sobol", make_sobol},
 };
 
 // The shortest "%.*g" text, from 6 significant digits up, of x that

@@ -187,7 +187,7 @@ Axis parse_axis(const std::string& argument) {
 
 std::vector<std::pair<std::string, std::string>> methods() {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const char* name : {"grid", "lhs", "random"}) {
+  for (const char* name : {"grid", "lhs", "random", "tornado", "morris", "sobol"}) {
     const auto design = detail::find_design(name);
     out.emplace_back(design->name(), design->description());
   }
