@@ -105,7 +105,9 @@ class Writer {
   // Writes a whole dataset from row-major `data`.
   Handle doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
                  const double* data, hid_t create_plist = H5P_DEFAULT) const;
-  Handle int64s(hid_t parent, const std::string& name, const std::vector<std::int64_t>& data) const;
+  // Of shape `dims` (one dimension when empty) from row-major `data`.
+  Handle int64s(hid_t parent, const std::string& name, const std::vector<std::int64_t>& data,
+                const std::vector<hsize_t>& dims = {}) const;
   Handle uint8s(hid_t parent, const std::string& name, const std::vector<std::uint8_t>& data) const;
 
   const std::string& path() const { return path_; }
@@ -153,6 +155,7 @@ class Reader {
   std::string attr_string(hid_t object, const std::string& name) const;
   std::int64_t attr_int64(hid_t object, const std::string& name) const;
   std::uint64_t attr_uint64(hid_t object, const std::string& name) const;
+  double attr_double(hid_t object, const std::string& name) const;
   Handle group(hid_t parent, const std::string& name) const;
   // The names of a group's members, in name order.
   std::vector<std::string> members(hid_t group) const;

@@ -2,8 +2,11 @@
 // outputs (tables on stdout, CSV, JSON). Internal to sim/io.
 #pragma once
 
+#include <cstddef>
 #include <fstream>
+#include <ostream>
 #include <string>
+#include <vector>
 
 namespace capsim::io::detail {
 
@@ -21,6 +24,12 @@ struct Display {
 };
 Display display_for(const std::string& unit);
 std::string shown(double x, const Display& d);
+
+// `lines` as aligned columns two spaces apart, a rule under the first
+// (header) line; columns [left_first, left_last) align left, the others
+// right.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
+                 std::size_t left_first, std::size_t left_last);
 
 std::string json_string(const std::string& s);
 // JSON has no NaN or infinity; null marks a value that is not a number.
