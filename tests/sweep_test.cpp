@@ -143,6 +143,57 @@ std::vector<std::string> grid_sweep(const std::string& out, const std::vector<st
   return args;
 }
 
+// A sensitivity sweep of the two-region test scenario (3 months): the first
+// order's count dominates total spend (each H100 costs US$50,000 of capex),
+// the yen moves it a little (electricity is priced in yen), and the chat
+// class's revenue per GPU-hour does not enter it at all.
+std::vector<std::string> sensitivity_sweep(const std::string& method, const std::string& out,
+                                           const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"sweep",    source("tests/scenarios/two-regions.yaml"),
+                                   "--method", method,
+                                   "--paths",  "40",
+                                   "--vary",   "procurement.orders.0.count=0:2000",
+                                   "--vary",   "classes.chat.revenue_usd_per_h100e_gpuh=1.0:3.0",
+                                   "--vary",   "finance.usdjpy=140:160",
+                                   "--quiet",  "-o",
+                                   out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+constexpr std::size_t kCount = 0, kRevenue = 1, kYen = 2;  // input order
+
+// Measure `name` of target `target` for input `input`.
+double measure(const capsim::sensitivity::Result& r, const std::string& name,
+               const std::string& target, std::size_t input) {
+  const auto* m = r.find(name);
+  REQUIRE(m != nullptr);
+  const auto t = std::find(r.targets.begin(), r.targets.end(), target) - r.targets.begin();
+  REQUIRE(t < static_cast<std::ptrdiff_t>(r.targets.size()));
+  return m->values(t, static_cast<Eigen::Index>(input));
+}
+
+int rank_of(const capsim::sensitivity::Result& r, const std::string& target, std::size_t input) {
+  const auto t = std::find(r.targets.begin(), r.targets.end(), target) - r.targets.begin();
+  REQUIRE(t < static_cast<std::ptrdiff_t>(r.targets.size()));
+  return r.rank(t, static_cast<Eigen::Index>(input));
+}
+
+// Each sweep of `scenario` with 10 paths and the extra arguments exits 2
+// with the message, and prints nothing on stdout.
+void check_refused(const std::string& scenario,
+                   const std::vector<std::pair<std::vector<std::string>, std::string>>& cases) {
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = {"sweep", scenario, "--paths", "10"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_capsim(args);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(has(r.err, message));
+    CHECK(r.out.empty());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("sweep: --vary key.path=SPEC is parsed into values", "[sweep]") {
@@ -409,19 +460,9 @@ TEST_CASE("sweep: mpirun -np 2 gives the datasets of the single-process sweep",
   }
   SECTION("a sobol sweep's indices") {
     const std::string single = (dir / "sobol1.h5").string(), mpi = (dir / "sobol2.h5").string();
-    const std::vector<std::string> args = {"sweep",     source("tests/scenarios/two-regions.yaml"),
-                                           "--paths",   "40",
-                                           "--method",  "sobol",
-                                           "--samples", "16",
-                                           "--vary",    "procurement.orders.0.count=0:2000",
-                                           "--vary",    "finance.usdjpy=140:160",
-                                           "--quiet",   "-o"};
-    auto a = args;
-    a.push_back(single);
-    const auto one = run_capsim(a);
+    const auto one = run_capsim(sensitivity_sweep("sobol", single, {"--samples", "16"}));
     REQUIRE(one.code == 0);
-    a.back() = mpi;
-    const auto r = mpirun(a);
+    const auto r = mpirun(sensitivity_sweep("sobol", mpi, {"--samples", "16"}));
     INFO(r.out << r.err);
     REQUIRE(r.code == 0);
     require_identical(single, mpi);
@@ -556,15 +597,7 @@ TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2"
        "'classes.chat.noise.model=none,log_ar1', value none)"},
       {{}, "nothing to vary"},
   };
-  for (const auto& [extra, message] : cases) {
-    std::vector<std::string> args = {"sweep", scenario, "--paths", "10"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = run_capsim(args);
-    INFO(r.err);
-    CHECK(r.code == 2);
-    CHECK(has(r.err, message));
-    CHECK(r.out.empty());
-  }
+  check_refused(scenario, cases);
   // A point too large for this machine's memory is refused before any work.
   const auto r = run_capsim(
       {"sweep", scenario, "--paths", "50000000000", "--vary", "classes.chat.growth.rate=1,2"});
@@ -586,46 +619,6 @@ TEST_CASE("sweep: model choices and numbers inside lists can be varied", "[sweep
   CHECK(csv[1].rfind("0,{model: none},0,", 0) == 0);
   CHECK(csv[4].rfind("3,\"{model: log_ar1, sigma: 0.3}\",300,", 0) == 0);
 }
-
-namespace {
-
-// A sensitivity sweep of the two-region test scenario (3 months): the first
-// order's count dominates total spend (each H100 costs US$50,000 of capex),
-// the yen moves it a little (electricity is priced in yen), and the chat
-// class's revenue per GPU-hour does not enter it at all.
-std::vector<std::string> sensitivity_sweep(const std::string& method, const std::string& out,
-                                           const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"sweep",    source("tests/scenarios/two-regions.yaml"),
-                                   "--method", method,
-                                   "--paths",  "40",
-                                   "--vary",   "procurement.orders.0.count=0:2000",
-                                   "--vary",   "classes.chat.revenue_usd_per_h100e_gpuh=1.0:3.0",
-                                   "--vary",   "finance.usdjpy=140:160",
-                                   "--quiet",  "-o",
-                                   out};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-constexpr std::size_t kCount = 0, kRevenue = 1, kYen = 2;  // input order
-
-// Measure `name` of target `target` for input `input`.
-double measure(const capsim::sensitivity::Result& r, const std::string& name,
-               const std::string& target, std::size_t input) {
-  const auto* m = r.find(name);
-  REQUIRE(m != nullptr);
-  const auto t = std::find(r.targets.begin(), r.targets.end(), target) - r.targets.begin();
-  REQUIRE(t < static_cast<std::ptrdiff_t>(r.targets.size()));
-  return m->values(t, static_cast<Eigen::Index>(input));
-}
-
-int rank_of(const capsim::sensitivity::Result& r, const std::string& target, std::size_t input) {
-  const auto t = std::find(r.targets.begin(), r.targets.end(), target) - r.targets.begin();
-  REQUIRE(t < static_cast<std::ptrdiff_t>(r.targets.size()));
-  return r.rank(t, static_cast<Eigen::Index>(input));
-}
-
-}  // namespace
 
 TEST_CASE(
     "sweep --method sobol, morris, tornado: the dominant input ranks first, one that does "
@@ -812,13 +805,5 @@ TEST_CASE("sweep: bad input to the sensitivity methods names the option, exit 2"
        "--method: unknown method 'sobolev' (expected one of: grid, lhs, random, tornado, morris, "
        "sobol)"},
   };
-  for (const auto& [extra, message] : cases) {
-    std::vector<std::string> args = {"sweep", scenario, "--paths", "10"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = run_capsim(args);
-    INFO(r.err);
-    CHECK(r.code == 2);
-    CHECK(has(r.err, message));
-    CHECK(r.out.empty());
-  }
+  check_refused(scenario, cases);
 }

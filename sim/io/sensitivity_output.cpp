@@ -196,7 +196,7 @@ void print_sensitivity(std::ostream& out, const sweep::Table& table) {
       << r.description << '\n';
   const auto text = [&](const Measure& m, double x) {
     if (m.unit == Measure::Unit::target) return detail::shown(x, d);
-    if (m.unit == Measure::Unit::input) return detail::readable(x);
+    if (m.unit == Measure::Unit::input) return sweep::number_text(x);
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", x);
     return std::string(buf);

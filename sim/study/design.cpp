@@ -104,6 +104,21 @@ std::pair<double, double> percentile_interval(std::vector<double>& estimates, do
   return {lo, quantile_of(estimates, 1.0 - tail)};
 }
 
+void add_with_interval(sensitivity::Result& result, const std::string& name,
+                       const std::string& label, const std::string& what,
+                       const std::string& description, sensitivity::Measure::Unit unit,
+                       const Eigen::ArrayXXd& estimate, const Eigen::ArrayXXd& lo,
+                       const Eigen::ArrayXXd& hi) {
+  using M = sensitivity::Measure;
+  result.measures.push_back(M{name, label, description, M::Over::target_input, unit, estimate});
+  result.measures.push_back(
+      M{name + "_lo", "", "lower end of the interval of " + what, M::Over::target_input, unit, lo});
+  result.measures.push_back(
+      M{name + "_hi", "", "upper end of the interval of " + what, M::Over::target_input, unit, hi});
+  result.confidence = kConfidence;
+  result.resamples = kResamples;
+}
+
 void fail_axis(const std::string& argument, const std::string& message) {
   throw InputError("--vary '" + argument + "': " + message);
 }

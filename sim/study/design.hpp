@@ -62,6 +62,23 @@ std::unique_ptr<Design> make_sobol();
 // The method of that name; throws InputError listing the methods.
 std::unique_ptr<Design> find_design(const std::string& name);
 
+// The bootstrap of the sensitivity methods' intervals: 1000 resamples,
+// 95% percentile intervals, drawn from the sweep's seed.
+inline constexpr std::int64_t kResamples = 1000;
+inline constexpr double kConfidence = 0.95;
+inline sensitivity::Bootstrap bootstrap_of(const Definition& definition) {
+  return sensitivity::Bootstrap{kResamples, kConfidence, definition.seed};
+}
+
+// Adds the measures NAME, NAME_lo and NAME_hi (over targets and inputs):
+// an estimate and its bootstrap interval (the lower and upper ends are
+// described from `what`); sets the result's confidence and resamples.
+void add_with_interval(sensitivity::Result& result, const std::string& name,
+                       const std::string& label, const std::string& what,
+                       const std::string& description, sensitivity::Measure::Unit unit,
+                       const Eigen::ArrayXXd& estimate, const Eigen::ArrayXXd& lo,
+                       const Eigen::ArrayXXd& hi);
+
 // Uniforms in (0, 1] (and raw words) for drawing points and bootstrap
 // resamples; keyed apart from the simulation's own streams (which use the
 // seed itself as the key), each use by its own purpose.

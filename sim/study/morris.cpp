@@ -120,8 +120,6 @@ namespace capsim::sweep::detail {
 
 namespace {
 
-constexpr std::int64_t kResamples = 1000;
-constexpr double kConfidence = 0.95;
 constexpr int kMaxLevels = 1000;
 
 int levels_of(const Definition& definition) {
@@ -184,8 +182,8 @@ class Morris final : public Design {
       for (std::size_t a = 0; a < axes.size(); ++a)
         x(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(a)) =
             position(axes[a], points[m][a]);
-    const sensitivity::MorrisEffects e = sensitivity::morris_effects(
-        x, y, sensitivity::Bootstrap{kResamples, kConfidence, definition.seed});
+    const sensitivity::MorrisEffects e =
+        sensitivity::morris_effects(x, y, bootstrap_of(definition));
     using M = sensitivity::Measure;
     sensitivity::Result r;
     r.method = name();
@@ -194,19 +192,16 @@ class Morris final : public Design {
                     "-level grid, per whole range of the input; 95% percentile intervals of "
                     "1000 bootstrap resamples of the trajectories";
     r.ranked_by = "mu_star";
-    r.confidence = kConfidence;
-    r.resamples = kResamples;
-    const auto add = [&](const char* name, const char* label, const char* description,
-                         const Eigen::ArrayXXd& values) {
-      r.measures.push_back(
-          M{name, label, description, M::Over::target_input, M::Unit::target, values});
-    };
-    add("mu_star", "mu*", "mean absolute elementary effect (Campolongo et al. 2007)", e.mu_star);
-    add("mu_star_lo", "", "lower end of mu*'s interval", e.mu_star_lo);
-    add("mu_star_hi", "", "upper end of mu*'s interval", e.mu_star_hi);
-    add("mu", "mu", "mean elementary effect (its sign: the direction of the effect)", e.mu);
-    add("sigma", "sigma",
-        "standard deviation of the elementary effects (nonlinearity and interactions)", e.sigma);
+    add_with_interval(r, "mu_star", "mu*", "mu*",
+                      "mean absolute elementary effect (Campolongo et al. 2007)", M::Unit::target,
+                      e.mu_star, e.mu_star_lo, e.mu_star_hi);
+    r.measures.push_back(M{"mu", "mu",
+                           "mean elementary effect (its sign: the direction of the effect)",
+                           M::Over::target_input, M::Unit::target, e.mu});
+    r.measures.push_back(
+        M{"sigma", "sigma",
+          "standard deviation of the elementary effects (nonlinearity and interactions)",
+          M::Over::target_input, M::Unit::target, e.sigma});
     return r;
   }
 };

@@ -151,8 +151,6 @@ namespace capsim::sweep::detail {
 
 namespace {
 
-constexpr std::int64_t kResamples = 1000;
-constexpr double kConfidence = 0.95;
 constexpr std::int64_t kMinBaseRows = 16;
 
 class Sobol final : public Design {
@@ -195,8 +193,7 @@ class Sobol final : public Design {
   sensitivity::Result analyse(const Definition& definition, const Points&,
                               const Eigen::ArrayXXd& y) const override {
     const sensitivity::SobolIndices s = sensitivity::sobol_indices(
-        y, static_cast<Eigen::Index>(definition.axes.size()),
-        sensitivity::Bootstrap{kResamples, kConfidence, definition.seed});
+        y, static_cast<Eigen::Index>(definition.axes.size()), bootstrap_of(definition));
     using M = sensitivity::Measure;
     sensitivity::Result r;
     r.method = name();
@@ -205,21 +202,13 @@ class Sobol final : public Design {
         std::to_string(definition.samples) +
         " base rows; 95% percentile intervals of 1000 bootstrap resamples of the base rows";
     r.ranked_by = "total";
-    r.confidence = kConfidence;
-    r.resamples = kResamples;
-    const auto add = [&](const char* name, const char* label, const char* description,
-                         const Eigen::ArrayXXd& values) {
-      r.measures.push_back(
-          M{name, label, description, M::Over::target_input, M::Unit::none, values});
-    };
-    add("first_order", "first order S1", "share of the target's variance caused by the input alone",
-        s.first);
-    add("first_order_lo", "", "lower end of the first-order index's interval", s.first_lo);
-    add("first_order_hi", "", "upper end of the first-order index's interval", s.first_hi);
-    add("total", "total ST",
-        "share of the target's variance caused by the input with all its interactions", s.total);
-    add("total_lo", "", "lower end of the total index's interval", s.total_lo);
-    add("total_hi", "", "upper end of the total index's interval", s.total_hi);
+    add_with_interval(r, "first_order", "first order S1", "the first-order index",
+                      "share of the target's variance caused by the input alone", M::Unit::none,
+                      s.first, s.first_lo, s.first_hi);
+    add_with_interval(
+        r, "total", "total ST", "the total index",
+        "share of the target's variance caused by the input with all its interactions",
+        M::Unit::none, s.total, s.total_lo, s.total_hi);
     r.measures.push_back(M{"variance", "", "variance of the target over the A and B points",
                            M::Over::target, M::Unit::target_squared, s.variance});
     return r;
