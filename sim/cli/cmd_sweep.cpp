@@ -54,8 +54,9 @@ Examples:
   capsim sweep scenarios/msft-japan-2024.yaml --method lhs --samples 100 \
     --vary classes.inference.growth.rate=0.3:1.5 --vary finance.budget_usd=2.5e9:3.5e9 \
     -o lhs.h5 --sort over_budget:desc
-  capsim sweep scenarios/msft-japan-2024.yaml --method sobol --samples 64 --paths 200 \
+  capsim sweep scenarios/msft-japan-2024.yaml --method sobol --samples 32 --paths 100 \
     --vary classes.inference.growth.rate=0.5:1.3 --vary finance.usdjpy=130:180 \
+    --vary skus.h200.lead_time_days=90:240 \
     --target total_spend_usd -o sobol.h5 --sensitivity-csv sobol.csv
   mpirun -np 8 capsim sweep ...          (points and paths across MPI ranks)
   capsim sweep ... --shard 2/8 -o part2.h5; capsim merge part*.h5 -o all.h5
