@@ -51,6 +51,12 @@ std::unique_ptr<Design> find_design(const std::string& name) {
   throw InputError("--method: unknown method '" + name + "' (expected one of: " + names + ")");
 }
 
+std::vector<std::unique_ptr<Design>> all_designs() {
+  std::vector<std::unique_ptr<Design>> designs;
+  for (const Entry& entry : kMethods) designs.push_back(entry.make());
+  return designs;
+}
+
 std::string value_at(const Axis& axis, double u, std::int64_t strata) {
   if (axis.kind != Axis::Kind::range) {
     const auto n = static_cast<std::int64_t>(axis.values.size());

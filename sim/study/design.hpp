@@ -61,6 +61,8 @@ std::unique_ptr<Design> make_sobol();
 
 // The method of that name; throws InputError listing the methods.
 std::unique_ptr<Design> find_design(const std::string& name);
+// Every method, in --help order.
+std::vector<std::unique_ptr<Design>> all_designs();
 
 // The bootstrap of the sensitivity methods' intervals: 1000 resamples,
 // 95% percentile intervals, drawn from the sweep's seed.

@@ -187,10 +187,8 @@ Axis parse_axis(const std::string& argument) {
 
 std::vector<std::pair<std::string, std::string>> methods() {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const char* name : {"grid", "lhs", "random", "tornado", "morris", "sobol"}) {
-    const auto design = detail::find_design(name);
+  for (const auto& design : detail::all_designs())
     out.emplace_back(design->name(), design->description());
-  }
   return out;
 }
 
@@ -199,7 +197,9 @@ std::string parse_method(const std::string& text) {
 }
 
 bool analyses(const std::string& method) {
-  return detail::find_design(method)->analyses();
+  for (const auto& design : detail::all_designs())
+    if (design->name() == method) return design->analyses();
+  return false;
 }
 
 void Definition::check() const {

@@ -55,7 +55,8 @@ Axis parse_axis(const std::string& argument);
 std::vector<std::pair<std::string, std::string>> methods();
 // `text` when it names a method; throws InputError listing them.
 std::string parse_method(const std::string& text);
-// Whether the method computes sensitivity indices from its points' results.
+// Whether the method computes sensitivity indices from its points' results
+// (false for a name that is not a method).
 bool analyses(const std::string& method);
 
 inline constexpr int kDefaultMorrisLevels = 4;
