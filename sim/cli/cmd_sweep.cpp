@@ -244,8 +244,9 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
                        " of memory (this machine has " + format_bytes(have) +
                        "); use fewer --paths");
     definition.seed = vm.count("seed") ? seed : base.time.seed;
-    for (const sweep::Axis& axis : definition.axes)
-      definition.base.push_back(io::scenario_value(base, axis.key).value_or(""));
+    if (definition.method == "tornado")
+      for (const sweep::Axis& axis : definition.axes)
+        definition.base.push_back(io::scenario_value(base, axis.key).value_or(""));
     std::vector<std::vector<std::string>> points = sweep::make_points(definition);
     check_axes(scenario, registries, sets, definition, points);
 
