@@ -272,5 +272,7 @@ void register_stats_benchmarks(const Config& config);
 void register_engine_benchmarks(const Config& config);
 void register_output_benchmarks(const Config& config);
 void register_breakdown_benchmarks(const Config& config);
+void register_loader_benchmarks(const Config& config);
+void register_queueing_benchmarks(const Config& config);
 
 }  // namespace capsim::bench

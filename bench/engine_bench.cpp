@@ -1,11 +1,13 @@
 // The engine: the step kernel alone, a whole run of the baseline (with and
-// without the HDF5 file), a sweep of 20 points, and the scaling series in
-// paths, steps, regions, SKUs, classes and threads.
+// without the HDF5 file) and of the request-level baseline, a sweep of 20
+// points, and the scaling series in paths, steps, regions, SKUs, classes and
+// threads.
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -75,6 +77,31 @@ std::string check_golden_constant(int threads) {
   return "";
 }
 
+// The hand-computed request-level golden scenario (tests/scenarios/requests.yaml):
+// 2 requests/s of 1 s each need 4 H100e for P(wait) <= 0.2, 96 H100e-GPU-hours
+// a day; with 3 GPUs 72 are served and 24 / 96 of the 172,800 requests lost.
+std::string check_golden_requests() {
+  const std::string file = source_dir() + "/tests/scenarios/requests.yaml";
+  for (const double gpus : {5.0, 3.0}) {
+    const ScenarioSpec spec = io::load_scenario(
+        file, registries(), {"regions.r1.initial_fleet.g=" + std::to_string(gpus)});
+    RunOptions options;
+    options.paths = 3;
+    const RunResult r = run(spec, registries(), options);
+    auto mean_at = [&](const std::string& name, int t) {
+      const auto& s = r.layout.find_series(name);
+      return r.series_stats[static_cast<std::size_t>(&s - r.layout.series.data())](t, 0);
+    };
+    for (int t = 0; t < r.layout.steps; ++t)
+      if (!nearly_equal(mean_at("demand_h100e_gpuh", t), 96.0) ||
+          !nearly_equal(mean_at("served_h100e_gpuh", t), std::min(96.0, 24.0 * gpus)) ||
+          !nearly_equal(mean_at("lost_requests", t), gpus < 4 ? 43200.0 : 0.0))
+        return "golden requests scenario: wrong demand, served or lost requests at step " +
+               std::to_string(t) + " with " + std::to_string(gpus) + " GPUs";
+  }
+  return "";
+}
+
 // Checks capsim::run on `spec`: the golden scenario's known values, and the
 // first 3 of 16 paths equal to the scalar reference.
 std::string check_run(const ScenarioSpec& spec, int threads) {
@@ -90,13 +117,22 @@ std::string check_run(const ScenarioSpec& spec, int threads) {
 
 // ---------------------------------------------------------------------------
 
-// The step kernel alone on the baseline. Args: paths, threads.
-void bm_kernel(benchmark::State& state, Config config) {
+// The request-level baseline: the baseline with its inference class given as
+// requests, sized by queueing each step (scenarios/what-ifs/requests-from-trace.yaml).
+ScenarioSpec load_requests(const std::vector<std::string>& overrides) {
+  return io::load_scenario(source_dir() + "/scenarios/what-ifs/requests-from-trace.yaml",
+                           registries(), overrides);
+}
+
+// The step kernel alone on the baseline (or the request-level baseline).
+// Args: paths, threads.
+void bm_kernel(benchmark::State& state, Config config, bool requests) {
   const std::int64_t paths = state.range(0);
   const int threads = static_cast<int>(state.range(1));
-  const ScenarioSpec spec = load_baseline(baseline_overrides(config));
+  const ScenarioSpec spec = requests ? load_requests(baseline_overrides(config))
+                                     : load_baseline(baseline_overrides(config));
   const detail::Plan plan = detail::make_plan(spec, registries());
-  const bool ok = checked(state, "kernel/" + std::to_string(threads), [&] {
+  const bool ok = checked(state, spec.name + "/kernel/" + std::to_string(threads), [&] {
     // 4 paths in chunks of 3: every step's values and the key figures.
     KernelRun k;
     std::vector<Eigen::ArrayXXd> steps;
@@ -129,6 +165,20 @@ void bm_run_baseline(benchmark::State& state, Config config) {
   const int threads = static_cast<int>(state.range(1));
   const ScenarioSpec spec = load_baseline(baseline_overrides(config));
   if (!checked(state, "run/" + std::to_string(threads), [&] { return check_run(spec, threads); }))
+    return;
+  time_run(state, spec, paths, threads);
+}
+
+// The same for the request-level baseline; also checks the hand-computed
+// request-level golden scenario first. Args: paths, threads.
+void bm_run_requests(benchmark::State& state, Config config) {
+  const std::int64_t paths = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  const ScenarioSpec spec = load_requests(baseline_overrides(config));
+  if (!checked(state, "run-requests/" + std::to_string(threads), [&] {
+        const std::string e = check_golden_requests();
+        return e.empty() ? check_run(spec, threads) : e;
+      }))
     return;
   time_run(state, spec, paths, threads);
 }
@@ -259,10 +309,14 @@ void register_engine_benchmarks(const Config& config) {
   };
   const std::int64_t tiny_paths = 16;
 
-  auto* kernel = common(RegisterBenchmark("kernel/baseline", bm_kernel, config));
+  auto* kernel = common(RegisterBenchmark("kernel/baseline", bm_kernel, config, false));
   kernel->ArgNames({"paths", "threads"});
   auto* run = common(RegisterBenchmark("run/baseline", bm_run_baseline, config));
   run->ArgNames({"paths", "threads"});
+  auto* kernel_requests = common(RegisterBenchmark("kernel/requests", bm_kernel, config, true));
+  kernel_requests->ArgNames({"paths", "threads"});
+  auto* run_requests = common(RegisterBenchmark("run/requests", bm_run_requests, config));
+  run_requests->ArgNames({"paths", "threads"});
   auto* e2e = common(RegisterBenchmark("end_to_end/baseline", bm_end_to_end, config));
   e2e->ArgNames({"paths", "threads"});
   auto* sweep = common(RegisterBenchmark("sweep20/baseline", bm_sweep20, config));
@@ -276,7 +330,7 @@ void register_engine_benchmarks(const Config& config) {
     b->ArgNames({"regions", "skus", "classes", "paths", "threads"});
 
   if (config.tiny) {
-    for (auto* b : {kernel, e2e}) b->Args({tiny_paths, 1});
+    for (auto* b : {kernel, e2e, kernel_requests, run_requests}) b->Args({tiny_paths, 1});
     run->Args({tiny_paths, 2});  // the parallel path, once
     sweep->Arg(4);
     steps->Args({1, 1, 4});
@@ -291,6 +345,8 @@ void register_engine_benchmarks(const Config& config) {
       if (paths > config.max_paths) continue;
       kernel->Args({paths, threads});
       run->Args({paths, threads});
+      kernel_requests->Args({paths, threads});
+      run_requests->Args({paths, threads});
     }
   for (const std::int64_t threads : {1, 2}) e2e->Args({10000, threads});
   sweep->Arg(1000);

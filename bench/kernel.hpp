@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../sim/src/region_totals.hpp"
 #include "../sim/src/step_kernel.hpp"
 #include "bench_common.hpp"
 #include "capsim/rng.hpp"
@@ -44,10 +45,12 @@ struct KernelRun {
   std::vector<detail::StepScratch> scratch;  // per thread
   Eigen::ArrayXXd values;                    // paths x series_columns, the last step's values
   Eigen::ArrayXXd key_figures;               // paths x key_figure_columns (when finished)
+  Eigen::ArrayXXd region_acc;                // the region totals' running sums
 };
 
 // Steps `paths` paths of `plan` through every step in chunks of
-// `chunk_paths` on `threads` threads (chunk c on thread c mod threads).
+// `chunk_paths` on `threads` threads (chunk c on thread c mod threads), with
+// the region totals the engine adds after each step of a chunk.
 // on_step(t, values) is called after each step (pass a no-op to time the
 // kernel alone); it must not throw.
 template <class OnStep>
@@ -59,6 +62,8 @@ void run_kernel(const detail::Plan& plan, std::uint64_t seed, std::int64_t paths
   run.scratch.resize(static_cast<std::size_t>(threads));
   run.values.resize(paths, plan.layout.series_columns);
   if (finish) run.key_figures.resize(paths, plan.layout.key_figure_columns);
+  const detail::RegionTotalColumns region_cols = detail::region_total_columns(plan.layout);
+  run.region_acc.setZero(paths, detail::region_accumulator_columns(region_cols));
   auto first = [&](Eigen::Index c) { return c * chunk_paths; };
   auto rows = [&](Eigen::Index c) { return std::min<Eigen::Index>(chunk_paths, paths - first(c)); };
   // Phase 0 initializes, phases 1..T step, phase T+1 finishes.
@@ -69,12 +74,17 @@ void run_kernel(const detail::Plan& plan, std::uint64_t seed, std::int64_t paths
           auto& s = run.chunks[static_cast<std::size_t>(c)];
           if (phase == 0)
             detail::init_chunk(plan, rng, first(c), rows(c), s);
-          else if (phase <= plan.T)
+          else if (phase <= plan.T) {
             detail::step_chunk(plan, rng, phase - 1, s,
                                run.scratch[static_cast<std::size_t>(worker)],
                                run.values.middleRows(first(c), rows(c)));
-          else if (finish)
+            detail::add_region_totals(region_cols, run.values.middleRows(first(c), rows(c)),
+                                      run.region_acc.middleRows(first(c), rows(c)));
+          } else if (finish) {
             detail::finish_chunk(plan, s, run.key_figures.middleRows(first(c), rows(c)));
+            detail::finish_region_totals(region_cols, run.region_acc.middleRows(first(c), rows(c)),
+                                         run.key_figures.middleRows(first(c), rows(c)));
+          }
         }
       },
       [&](int phase) {

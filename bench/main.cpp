@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   capsim::bench::register_engine_benchmarks(config);
   capsim::bench::register_output_benchmarks(config);
   capsim::bench::register_breakdown_benchmarks(config);
+  capsim::bench::register_loader_benchmarks(config);
+  capsim::bench::register_queueing_benchmarks(config);
 
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 2;

@@ -82,6 +82,8 @@ run_series() { # NAME FILTER
 
 run_series paths '^run/baseline/'
 run_series kernel '^kernel/baseline/'
+run_series requests '^run/requests/'
+run_series kernel-requests '^kernel/requests/'
 if [[ steps =~ $only ]]; then
   raw steps-daily "^scale/steps/step_hours:24/"
   raw steps-hourly "^scale/steps/step_hours:1/"

@@ -13,6 +13,7 @@ void register_builtin_models(ModelRegistries& registries) {
   add_price_models(registries.price);
   add_failure_models(registries.failures);
   add_policy_models(registries.procurement);
+  add_queue_models(registries.queue);
 }
 
 ModelRegistries builtin_registries() {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the scenario loader with libFuzzer (clang, ASan + UBSan) for N
-# seconds (default 60) over a seed corpus made of scenarios/ and tests/bad/.
+# Fuzzes the scenario loader and its --set overrides with libFuzzer (clang,
+# ASan + UBSan) for N seconds (default 60) over a seed corpus made of
+# scenarios/, tests/bad/ and fuzz/seeds/ (lines "#set key=value" of an input
+# are also given as --set; see fuzz/scenario_loader_fuzz.cpp).
 #   bash scripts/fuzz.sh [SECONDS]
 # Any crash is saved as build-fuzz/crash-* and the script fails; turn it into
 # a tests/bad/ case once fixed. Set FUZZ_BUILD_DIR to build elsewhere.
@@ -23,7 +25,7 @@ corpus="$build/fuzz-corpus"
 rm -rf "$seeds"
 mkdir -p "$seeds/catalog" "$corpus"
 cp scenarios/catalog/*.yaml "$seeds/catalog/"
-find scenarios tests/scenarios tests/bad -name '*.yaml' -print0 |
+find scenarios tests/scenarios tests/bad fuzz/seeds -name '*.yaml' -print0 |
   while IFS= read -r -d '' f; do cp "$f" "$seeds/$(echo "$f" | tr '/' '_')"; done
 cp scenarios/catalog/*.yaml tests/scenarios/base-and-extend/base.yaml "$seeds/"
 # tests/bad cases extend ../scenarios/*.yaml

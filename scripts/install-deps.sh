@@ -9,6 +9,8 @@ packages=(
   libhdf5-dev hdf5-tools catch2 librandom123-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
+  libjs-chart.js chromium python3-h5py python3-numpy
+  python3-pandas
 )
 
 missing=()

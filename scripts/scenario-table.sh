@@ -39,6 +39,7 @@ scenarios=(
   what-ifs/blackwell-switch
   what-ifs/hourly
   what-ifs/aws-japan-2023-2027
+  what-ifs/requests-from-trace
 )
 
 work="$(mktemp -d)"

@@ -2,6 +2,7 @@
 #include <H5Cpp.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -77,6 +78,10 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("total_spend_usd") != std::string::npos);
+  // The header says where the scenario came from, so a what-if never looks
+  // like the baseline.
+  CHECK(r.out.find("extending " + source("scenarios/catalog/gpus.yaml")) != std::string::npos);
+  CHECK(r.out.find("\n  overrides: --set time.horizon_months=7\n") != std::string::npos);
   REQUIRE(fs::exists(h5));
   for (const auto& entry : fs::directory_iterator(h5.parent_path()))
     CHECK(entry.path().string().find(".tmp") == std::string::npos);
@@ -84,7 +89,7 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   H5::H5File file(h5.string(), H5F_ACC_RDONLY);
   int version = 0;
   file.openAttribute("format_version").read(H5::PredType::NATIVE_INT, &version);
-  CHECK(version == 1);
+  CHECK(version == 2);
   for (const char* series :
        {"demand_h100e_gpuh", "served_h100e_gpuh", "unserved_h100e_gpuh", "backlog_h100e_gpuh",
         "capacity_h100e_gpuh", "utilization", "gpus_installed", "gpus_failed", "gpus_stranded",
@@ -97,11 +102,16 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   for (const char* key :
        {"total_spend_usd", "capex_usd", "opex_usd", "budget_overrun_usd", "unserved_fraction",
         "inference_service_level", "mean_utilization", "peak_power_over_cap_mw",
-        "cost_per_served_h100e_gpuh_usd", "energy_mwh", "carbon_t", "gpus_bought", "npv_usd"}) {
+        "cost_per_served_h100e_gpuh_usd", "energy_mwh", "carbon_t", "gpus_bought", "npv_usd",
+        "region_unserved_fraction", "region_spend_usd"}) {
     INFO(key);
     CHECK(file.nameExists(std::string("/key_figures/") + key + "/mean"));
     CHECK(file.nameExists(std::string("/paths/key_figures/") + key));
   }
+
+  for (const char* series : {"region_demand_h100e_gpuh", "region_served_h100e_gpuh",
+                             "region_unserved_h100e_gpuh", "region_backlog_h100e_gpuh"})
+    CHECK(file.nameExists(std::string("/series/") + series + "/p95"));
 
   const std::string csv_text = slurp(csv);
   CHECK(csv_text.rfind("key_figure,unit,mean,p05,p50,p95\n", 0) == 0);
@@ -143,4 +153,169 @@ TEST_CASE("cli: list prints models and metrics", "[cli]") {
   CHECK(metrics.code == 0);
   CHECK(metrics.out.find("unserved_fraction") != std::string::npos);
   CHECK(capsim("list nonsense").code == 2);
+}
+
+TEST_CASE("cli: --set of a misspelt key is an error also with an empty or null value", "[cli]") {
+  const std::string scenario = source("tests/scenarios/constant.yaml");
+  for (const char* set : {"x=", "'finance.budgte_usd=~'"}) {
+    INFO(set);
+    const Result r = capsim("validate " + scenario + " --set " + set);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--set:1:1: ") != std::string::npos);
+    CHECK(r.err.find("unknown key") != std::string::npos);
+  }
+  const Result typo = capsim("validate " + scenario + " --set 'finance.budgte_usd=~'");
+  CHECK(
+      typo.err.find("finance.budgte_usd: unknown key 'budgte_usd' (did you mean 'budget_usd'?)") !=
+      std::string::npos);
+  // A known key set to null removes it: its default applies.
+  CHECK(capsim("validate " + scenario + " --set 'finance.budget_usd=~'").code == 0);
+}
+
+TEST_CASE("cli: a scenario with CR-only line ends reads as the same document", "[cli]") {
+  std::string text = slurp(source("tests/scenarios/constant.yaml"));
+  std::replace(text.begin(), text.end(), '\n', '\r');
+  const fs::path cr = scratch("cr-only.yaml");
+  std::ofstream(cr, std::ios::binary) << text;
+  const Result ok = capsim("validate " + cr.string());
+  INFO(ok.err);
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find(": ok (constant: 1 regions, 1 GPU models, 1 workload classes, 31 steps") !=
+        std::string::npos);
+  // Errors keep their lines: after the file's lines come finance: and then
+  // usdjpy, two lines further.
+  const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\r'));
+  const fs::path bad = scratch("cr-only-bad.yaml");
+  std::ofstream(bad, std::ios::binary) << text << "finance:\r  usdjpy: cheap\r";
+  const Result error = capsim("validate " + bad.string());
+  CHECK(error.code == 2);
+  CHECK(error.err.find(bad.string() + ":" + std::to_string(lines + 2) + ":11: finance.usdjpy: ") !=
+        std::string::npos);
+}
+
+TEST_CASE("cli: --seed is a whole number in [0, 2^64 - 1], as time.seed is", "[cli]") {
+  const std::string scenario = source("tests/scenarios/constant.yaml");
+  for (const std::string& command :
+       {"run " + scenario, "sweep " + scenario + " --vary time.paths=1"}) {
+    for (const char* seed : {"-1", "18446744073709551616", "1e3", "x"}) {
+      INFO(command << " --seed " << seed);
+      const Result r = capsim(command + " --seed " + seed + " --quiet");
+      CHECK(r.code == 2);
+      CHECK(r.err.find("--seed must be a whole number in [0, 18446744073709551615] (got '" +
+                       std::string(seed) + "')") != std::string::npos);
+    }
+  }
+  const Result top = capsim("run " + scenario + " --seed 18446744073709551615 --quiet");
+  CHECK(top.code == 0);
+  CHECK(top.out.find("seed 18446744073709551615") != std::string::npos);
+}
+
+TEST_CASE("cli: --threads is bounded by the cores available", "[cli]") {
+  const std::string scenario = source("tests/scenarios/constant.yaml");
+  for (const std::string& command :
+       {"run " + scenario, "sweep " + scenario + " --vary time.paths=1"}) {
+    INFO(command);
+    const Result r = capsim(command + " --threads 100000 --quiet");
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--threads must be at most ") != std::string::npos);
+    CHECK(r.err.find(" per core, ") != std::string::npos);
+    CHECK(r.err.find("got 100000)") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: an output that is an input or another output is refused before any work", "[cli]") {
+  const fs::path dir = scratch("identity");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path scen = dir / "scen.yaml";
+  fs::copy_file(source("tests/scenarios/constant.yaml"), scen);
+  const std::string text = slurp(scen);
+  const auto refused = [&](const std::string& args, const std::string& fragment) {
+    INFO(args);
+    const Result r = capsim(args + " --quiet");
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(fragment) != std::string::npos);
+    CHECK(slurp(scen) == text);
+  };
+  const std::string run = "run " + scen.string();
+  SECTION("the scenario, by any spelling or link") {
+    refused(run + " -o " + scen.string(), "run: -o " + scen.string() + " is the scenario");
+    refused(run + " --csv " + (dir / "." / "scen.yaml").string(), "run: --csv ");
+    fs::create_symlink(scen, dir / "link.yaml");
+    refused(run + " --json " + (dir / "link.yaml").string(), "is the scenario");
+    fs::create_hard_link(scen, dir / "hard.yaml");
+    refused(run + " -o " + (dir / "hard.yaml").string(), "is the scenario");
+    refused("sweep " + scen.string() + " --vary time.paths=1 -o " + scen.string(),
+            "sweep: -o " + scen.string() + " is the scenario");
+  }
+  SECTION("a file the scenario extends") {
+    const fs::path top = dir / "top.yaml";
+    std::ofstream(top) << "extend: scen.yaml\nname: top\n";
+    refused("run " + top.string() + " --json " + scen.string(), "is a file the scenario extends");
+  }
+  SECTION("two outputs naming one file, also one still to be created") {
+    const fs::path x = dir / "x.h5";
+    refused(run + " -o " + x.string() + " --csv " + x.string(),
+            "run: -o and --csv name the same file");
+    refused(run + " --csv " + x.string() + " --json " + (dir / "." / "x.h5").string(),
+            "run: --csv and --json name the same file");
+    CHECK_FALSE(fs::exists(x));
+    refused(
+        "sweep " + scen.string() + " --vary time.paths=1 -o " + x.string() + " --csv " + x.string(),
+        "sweep: -o and --csv name the same file");
+  }
+  SECTION("merge: an output naming a part") {
+    for (const char* shard : {"1", "2"})
+      REQUIRE(capsim("sweep " + scen.string() + " --vary time.paths=1,2 --shard " + shard +
+                     "/2 -o " + (dir / ("p" + std::string(shard) + ".h5")).string() + " --quiet")
+                  .code == 0);
+    const std::string part = slurp(dir / "p2.h5");
+    const Result r =
+        capsim("merge " + (dir / "p1.h5").string() + " " + (dir / "p2.h5").string() + " -o " +
+               (dir / "all.h5").string() + " --csv " + (dir / "p2.h5").string());
+    CHECK(r.code == 2);
+    CHECK(r.err.find("merge: --csv " + (dir / "p2.h5").string() + " is part 2") !=
+          std::string::npos);
+    CHECK(slurp(dir / "p2.h5") == part);
+    CHECK_FALSE(fs::exists(dir / "all.h5"));
+  }
+  SECTION("an empty file name and a directory, before the run") {
+    refused(run + " -o ''", "run: -o needs a file name");
+    for (const char* flag : {"-o", "--csv", "--json"}) {
+      INFO(flag);
+      const Result r = capsim(run + " " + flag + " " + dir.string() + " --quiet");
+      CHECK(r.code == 1);
+      CHECK(r.err.find("cannot write " + dir.string() + ": is a directory") != std::string::npos);
+      CHECK(r.out.empty());  // no key figures: nothing was run
+    }
+    for (const auto& e : fs::directory_iterator(dir.parent_path()))
+      CHECK(e.path().filename().string().find("identity.tmp") == std::string::npos);
+  }
+}
+
+TEST_CASE("cli: names are written whole and as valid UTF-8, or refused", "[cli]") {
+  // No name: key, and a file name with a byte that is not UTF-8: the name
+  // taken from the file replaces it with U+FFFD in stdout, JSON and HDF5.
+  std::string text = slurp(source("tests/scenarios/constant.yaml"));
+  text.erase(text.find("name: constant\n"), std::string("name: constant\n").size());
+  const std::string stem = "odd\xff";
+  const fs::path file = scratch(stem + ".yaml");
+  std::ofstream(file, std::ios::binary) << text;
+  const fs::path json = scratch("names.json"), h5 = scratch("names.h5");
+  const Result r =
+      capsim("run '" + file.string() + "' --quiet --json " + json.string() + " -o " + h5.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string shown = "odd\xef\xbf\xbd";
+  CHECK(r.out.find("scenario " + shown + ":") != std::string::npos);
+  CHECK(r.out.find('\xff') == std::string::npos);
+  const std::string json_text = slurp(json);
+  CHECK(json_text.find("\"scenario\": \"" + shown + "\"") != std::string::npos);
+  CHECK(json_text.find('\xff') == std::string::npos);
+  H5::H5File h5file(h5.string(), H5F_ACC_RDONLY);
+  std::string name;
+  const H5::Attribute attr = h5file.openAttribute("scenario_name");
+  attr.read(attr.getStrType(), name);
+  CHECK(name == shown);
 }

@@ -1,11 +1,13 @@
 // Golden scenarios with values computed by hand (docs/model.md), engine-level
 // statistics with fixed seeds, and reproducibility of runs.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "capsim/engine.hpp"
+#include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/models/builtin.hpp"
 
@@ -223,6 +225,199 @@ failures: {model: none}
   }
 }
 
+TEST_CASE("engine golden: region totals add up the classes of each region", "[engine][golden]") {
+  // r1 has 100 GPUs (2,400 H100e-GPU-hours a day), r2 50 (1,200). Each class
+  // puts 50 H100e (1,200 a day) in each region; no spill. r1 serves all of
+  // its 2,400. In r2 inference takes all 1,200, training gets nothing: its
+  // backlog is 1,200 after day 0 and 2,400 from day 1 on, and from day 2 on
+  // the work of two days ago (1,200) is abandoned every day. Energy is free
+  // and there is no fixed opex, so spend is capex: 10 GPUs * 10,000 USD
+  // delivered to r1 on day 4 + 10 = 14.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 1, step: 1d, deterministic: true}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0, lead_time_days: 10}
+regions:
+  r1: {power_mw: 10, price_usd_per_kwh: 0, initial_fleet: {g: 100}}
+  r2: {power_mw: 10, price_usd_per_kwh: 0, initial_fleet: {g: 50}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 100, region_share: {r1: 0.5, r2: 0.5}}
+  train:
+    kind: training
+    base_demand_h100e: 100
+    region_share: {r1: 0.5, r2: 0.5}
+    max_wait_days: 2
+procurement:
+  orders: [{date: 2024-01-05, region: r1, sku: g, count: 10}]
+failures: {model: none}
+)";
+  const Run run = simulate(yaml);
+  REQUIRE(run.result.layout.steps == 31);
+  for (int t = 0; t < 31; ++t) {
+    INFO("day " << t);
+    CHECK(run.at("region_demand_h100e_gpuh", t, 0) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("region_served_h100e_gpuh", t, 0) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("region_unserved_h100e_gpuh", t, 0) == 0.0);
+    CHECK(run.at("region_backlog_h100e_gpuh", t, 0) == 0.0);
+    CHECK(run.at("region_demand_h100e_gpuh", t, 1) == Approx(2400.0).epsilon(1e-12));
+    CHECK(run.at("region_served_h100e_gpuh", t, 1) == Approx(1200.0).epsilon(1e-12));
+    CHECK(run.at("region_unserved_h100e_gpuh", t, 1) == Approx(t >= 2 ? 1200.0 : 0.0));
+    CHECK(run.at("region_backlog_h100e_gpuh", t, 1) == Approx(t == 0 ? 1200.0 : 2400.0));
+  }
+  // Region key figures: r2 loses 29 days * 1,200 of 31 days * 2,400.
+  CHECK(run.key("region_unserved_fraction", 0) == 0.0);
+  CHECK(run.key("region_unserved_fraction", 1) == Approx(29.0 * 1200.0 / (31.0 * 2400.0)));
+  CHECK(run.key("region_spend_usd", 0) == 1e5);
+  CHECK(run.key("region_spend_usd", 1) == 0.0);
+  CHECK(run.key("total_spend_usd") == 1e5);
+}
+
+TEST_CASE("engine statistics: region totals' quantiles are quantiles of the per-path sums",
+          "[engine][statistics]") {
+  // Every source of randomness on: the classes of a region do not move
+  // together, so the sum of their p95 is not the p95 of their sum.
+  const ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/two-regions.yaml", registries());
+  Run run;
+  run.spec = spec;
+  RunOptions options;
+  options.paths = 300;
+  options.threads = 2;
+  options.sink = &run.capture;
+  run.result = capsim::run(spec, registries(), options);
+  const auto& layout = run.result.layout;
+  const auto R = static_cast<Eigen::Index>(layout.regions.size());
+  const auto C = static_cast<Eigen::Index>(layout.classes.size());
+  const auto index = [&](const std::string& name) {
+    return static_cast<size_t>(&layout.find_series(name) - layout.series.data());
+  };
+  // Type 7 from a sorted copy, as docs/output.md defines it.
+  const auto quantile = [](std::vector<double> x, double q) {
+    std::sort(x.begin(), x.end());
+    const double h = static_cast<double>(x.size() - 1) * q;
+    const auto lo = static_cast<size_t>(std::floor(h));
+    return lo + 1 < x.size() ? x[lo] + (h - static_cast<double>(lo)) * (x[lo + 1] - x[lo]) : x[lo];
+  };
+  int differs = 0;
+  for (const char* name : {"demand", "served", "unserved", "backlog"}) {
+    const std::string per_class = std::string(name) + "_h100e_gpuh";
+    const auto& total = run.result.series_stats[index("region_" + per_class)];
+    const auto& parts = run.result.series_stats[index(per_class)];
+    for (int t = 0; t < layout.steps; t += 7)
+      for (Eigen::Index r = 0; r < R; ++r) {
+        INFO(name << " step " << t << " region " << r);
+        std::vector<double> sums(300, 0.0);
+        for (Eigen::Index p = 0; p < 300; ++p)
+          for (Eigen::Index c = 0; c < C; ++c)
+            sums[static_cast<size_t>(p)] += run.at(per_class, t, c * R + r, p);
+        double mean = 0;
+        for (double x : sums) mean += x / 300.0;
+        CHECK(total(t, r) == Approx(mean).epsilon(1e-12));
+        CHECK(total(t, R + r) == Approx(quantile(sums, 0.05)).epsilon(1e-12));
+        CHECK(total(t, 2 * R + r) == Approx(quantile(sums, 0.50)).epsilon(1e-12));
+        CHECK(total(t, 3 * R + r) == Approx(quantile(sums, 0.95)).epsilon(1e-12));
+        double sum_of_p95 = 0;
+        for (Eigen::Index c = 0; c < C; ++c) sum_of_p95 += parts(t, 3 * C * R + c * R + r);
+        if (std::abs(sum_of_p95 - total(t, 3 * R + r)) > 1e-6 * std::abs(sum_of_p95)) ++differs;
+      }
+  }
+  CHECK(differs > 0);
+  // The per-region key figures add up to the run's totals on every path.
+  for (Eigen::Index p = 0; p < 300; ++p) {
+    double spend = 0;
+    for (Eigen::Index r = 0; r < R; ++r) spend += run.key("region_spend_usd", r, p);
+    CHECK(spend == Approx(run.key("total_spend_usd", 0, p)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("engine golden: a request-level class needs the servers of its service level",
+          "[engine][golden][requests]") {
+  // tests/scenarios/requests.yaml: 2 requests/s, each 2000 / 4000 + 50 / 100
+  // = 1 s on one H100e, so the load is A = 2 H100e. By the Erlang B
+  // recurrence B(k) = A B(k-1) / (k + A B(k-1)), B(0) = 1:
+  //   B(1) = 2/3, B(2) = 2/5, B(3) = 4/19, B(4) = (8/19) / (4 + 8/19) = 2/21;
+  // Erlang C = c B / (c - A (1 - B)):
+  //   C(3, 2) = (12/19) / (27/19) = 4/9 = 0.444,
+  //   C(4, 2) = (8/21) / (4 - 38/21) = 8/46 = 4/23 = 0.174;
+  // (c = 2 is no server beyond the load: C = 1). P(wait) <= 0.2 takes 4
+  // H100e: 4 x 24 = 96 H100e-GPU-hours a day, 2 x 86,400 = 172,800 requests.
+  const std::string file = std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/requests.yaml";
+  const auto simulate_file = [&](const std::vector<std::string>& overrides) {
+    Run run;
+    run.spec = capsim::io::load_scenario(file, registries(), overrides);
+    RunOptions options;
+    options.paths = 2;
+    options.sink = &run.capture;
+    run.result = capsim::run(run.spec, registries(), options);
+    return run;
+  };
+  const auto check_days = [](const Run& run, double demand, double served, double lost) {
+    for (int t = 0; t < 31; ++t) {
+      INFO("day " << t);
+      CHECK(run.at("demand_h100e_gpuh", t) == Approx(demand).epsilon(1e-12));
+      CHECK(run.at("served_h100e_gpuh", t) == Approx(served).epsilon(1e-12));
+      CHECK(run.at("unserved_h100e_gpuh", t) == Approx(demand - served).epsilon(1e-12));
+      CHECK(run.at("requests", t) == Approx(172800.0).epsilon(1e-12));
+      CHECK(run.at("lost_requests", t) == Approx(lost).epsilon(1e-12));
+    }
+    CHECK(run.key("lost_requests") == Approx(31 * lost).epsilon(1e-12));
+    CHECK(run.key("lost_request_fraction") == Approx(lost / 172800.0).epsilon(1e-12));
+  };
+
+  SECTION("5 GPUs serve the 4 it needs") {
+    const Run run = simulate_file({});
+    check_days(run, 96.0, 96.0, 0.0);
+    CHECK(run.at("capacity_h100e_gpuh", 0) == Approx(120.0));
+    CHECK(run.at("utilization", 0) == Approx(0.8));
+    CHECK(run.key("inference_service_level") == 1.0);
+  }
+  SECTION("3 GPUs: a quarter of the servers' hours and of the requests are lost") {
+    // 72 of 96 H100e-GPU-hours served: 24 / 96 of 172,800 requests = 43,200.
+    const Run run = simulate_file({"regions.r1.initial_fleet.g=3"});
+    check_days(run, 96.0, 72.0, 43200.0);
+    CHECK(run.key("unserved_fraction") == Approx(0.25).epsilon(1e-12));
+    CHECK(run.key("inference_service_level") == 0.0);
+  }
+  SECTION("a peak factor of 1.5 sizes for 3 requests/s") {
+    // A = 3: B(1) = 3/4, B(2) = 9/17, B(3) = 9/26, B(4) = 27/131,
+    // B(5) = 81/736, B(6) = 81/1553; C(4, 3) = 27/53 = 0.509, C(5, 3) =
+    // (405/736) / (5 - 1965/736) = 81/343 = 0.236, C(6, 3) = (486/1553) /
+    // (6 - 4416/1553) = 81/817 = 0.099: 6 H100e, 144 a day. 5 GPUs serve
+    // 120: 24 / 144 of the requests are lost, 28,800 a day.
+    const Run run = simulate_file({"classes.chat.peak_factor=1.5"});
+    check_days(run, 144.0, 120.0, 28800.0);
+  }
+  SECTION("a percentile of the wait: p90 at most 2 s") {
+    // P(W > t) = C exp(-(c - A) t / S): with 3 H100e (4/9) e^-2 = 0.060 <= 0.1.
+    const Run run = simulate_file({"classes.chat.requests.max_wait_probability=~",
+                                   "classes.chat.requests.wait_percentile=0.9",
+                                   "classes.chat.requests.max_wait_s=2"});
+    check_days(run, 72.0, 72.0, 0.0);
+  }
+  SECTION("Allen-Cunneen with bursty arrivals waits longer") {
+    // Waits scaled by (3^2 + 1^2) / 2 = 5: with 3 H100e (4/9) e^(-2/5) =
+    // 0.298 > 0.1; with 4, (4/23) e^(-2 x 2/5) = 0.078: 4 H100e.
+    const Run run = simulate_file(
+        {"classes.chat.requests.max_wait_probability=~",
+         "classes.chat.requests.wait_percentile=0.9", "classes.chat.requests.max_wait_s=2",
+         "classes.chat.requests.queue={model: allen_cunneen, arrival_cv: 3, service_cv: 1}"});
+    check_days(run, 96.0, 96.0, 0.0);
+  }
+  SECTION("the headroom policy buys the servers' shortfall") {
+    // 3 GPUs, daily reviews, no lead time, target utilization 1, no growth:
+    // at the end of day 0 the need is 96 / 24 = 4 H100e against 3 installed:
+    // 1 GPU is ordered and live from day 1. Day 0 loses 43,200 requests.
+    const Run run = simulate_file(
+        {"regions.r1.initial_fleet.g=3", "skus.g.lead_time_days=0",
+         "procurement.policy={model: headroom, review_days: 1, target_utilization: 1, "
+         "planner_growth_per_year: 0, skus: [g]}"});
+    CHECK(run.key("gpus_bought") == 1.0);
+    CHECK(run.at("lost_requests", 0) == Approx(43200.0));
+    for (int t = 1; t < 31; ++t) CHECK(run.at("lost_requests", t) == 0.0);
+    CHECK(run.key("lost_requests") == Approx(43200.0));
+  }
+}
+
 TEST_CASE("engine statistics: the failed fraction settles at its AFR/repair equilibrium",
           "[engine][statistics]") {
   // Failures are drawn from working GPUs with p = 1 - exp(-afr h / 8760) and
@@ -412,4 +607,43 @@ TEST_CASE("engine statistics: every step's series statistics equal column_stats 
     }
   }
   CHECK(mismatches == 0);
+}
+
+TEST_CASE(
+    "engine::estimate_run_bytes: delays far beyond the horizon size the order ring to the run",
+    "[engine]") {
+  // The scenario bounds delays to 3650 days; the plan must not depend on it
+  // (1e300 days once overflowed the ring's window and crashed).
+  ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/two-regions.yaml", registries(),
+      {"procurement.supply.late_probability=0.5", "procurement.supply.max_delay_days=3650"});
+  const std::uint64_t bounded = capsim::estimate_run_bytes(spec, registries(), 1000);
+  spec.procurement.supply.max_delay_days = 1e300;
+  const std::uint64_t huge = capsim::estimate_run_bytes(spec, registries(), 1000);
+  // 3650 days already exceed the horizon: every review of the run is in
+  // transit at once either way, so the estimate is the same.
+  CHECK(huge == bounded);
+  CHECK(huge > 0);
+}
+
+TEST_CASE("engine::run: a key figure that is not a finite number fails the run, naming it",
+          "[engine]") {
+  // The scenario's bounds keep every accepted scenario finite (property
+  // test "key figures stay finite"); past them, here by changing the spec
+  // after validation, opex of 1e308 USD per GPU-month on 500 GPUs overflows.
+  ScenarioSpec spec = capsim::io::load_scenario(
+      std::string(CAPSIM_SOURCE_DIR) + "/tests/scenarios/constant.yaml", registries());
+  spec.regions[0].opex_usd_per_gpu_month = 1e308;
+  RunOptions options;
+  options.paths = 3;
+  options.threads = 1;
+  try {
+    (void)capsim::run(spec, registries(), options);
+    FAIL("the run accepted an infinite total spend");
+  } catch (const capsim::RuntimeError& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("key figure total_spend_usd is not a finite number (got inf on path 0)") !=
+          std::string::npos);
+  }
 }

@@ -1,11 +1,17 @@
 // Runs that stop early: Ctrl-C, an output that cannot be written, a full
 // disk, a run too large for memory. None may leave an output file behind.
+#include <grp.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "run_process.hpp"
 
@@ -156,4 +162,91 @@ TEST_CASE("interruptions: runs that cannot fit in memory are refused", "[bad][in
     CHECK(zero.code == 2);
     CHECK(zero.err.find(std::string(flag) + " must be at least 1") != std::string::npos);
   }
+}
+
+namespace {
+
+// In the child: a user id of its own (root is not held to RLIMIT_NPROC, and
+// no other process runs as this one) and a limit of 3 processes and threads
+// for it: the process itself and two more threads, so a fourth cannot start.
+constexpr uid_t kLimitedUser = 47318;
+constexpr rlim_t kProcessLimit = 3;
+constexpr int kCannotDropRoot = 90, kCannotSetLimit = 91;
+
+int limit_threads() {
+  if (::geteuid() == 0 &&
+      (::setgroups(0, nullptr) != 0 || ::setgid(kLimitedUser) != 0 || ::setuid(kLimitedUser) != 0))
+    return kCannotDropRoot;
+  const struct rlimit limit { kProcessLimit, kProcessLimit };
+  return ::setrlimit(RLIMIT_NPROC, &limit) == 0 ? 0 : kCannotSetLimit;
+}
+
+}  // namespace
+
+TEST_CASE("interruptions: threads that cannot be started give exit 1 and no file",
+          "[bad][interrupt]") {
+  // The child may only write where its own user can.
+  const ScratchDir dir("threads");
+  fs::permissions(dir.path(), fs::perms::all);
+  const fs::path scenario = dir / "constant.yaml";
+  fs::copy_file(source("tests/scenarios/constant.yaml"), scenario);
+  fs::permissions(scenario, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  const ScratchDir logs("threads_log");
+  // 4 threads: the calling one and 3 workers, the last of which the limit
+  // refuses (4 is allowed on any machine: 4 per core).
+  Process process({"run", scenario.string(), "--threads", "4", "--paths", "64", "-o",
+                   (dir / "out.h5").string(), "--quiet"},
+                  logs.path(), CAPSIM_EXE, limit_threads);
+  const auto r = process.wait(std::chrono::seconds(60));
+  INFO("stderr: " << r.err);
+  if (r.exited && (r.code == kCannotDropRoot || r.code == kCannotSetLimit)) {
+    WARN("cannot run a child under its own user and RLIMIT_NPROC here (code "
+         << r.code << "); thread-exhaustion case skipped");
+    return;
+  }
+  if (r.exited && r.code == 0) {
+    WARN("RLIMIT_NPROC is not enforced for the child here; thread-exhaustion case skipped");
+    return;
+  }
+  CHECK(r.exited);
+  CHECK(r.code == 1);
+  // The calling thread and two workers run; the fourth thread is refused.
+  CHECK(r.err.find("capsim: error: cannot start thread 4 of 4 (") != std::string::npos);
+  CHECK(entries_of(dir.path()) == std::vector<std::string>{"constant.yaml"});
+}
+
+TEST_CASE("interruptions: a sweep checkpoint on a full disk keeps the file and leaves no other",
+          "[bad][interrupt]") {
+  const SmallFileSystem small(256 * 1024);
+  if (!small.mounted()) {
+    WARN(
+        "cannot mount a tmpfs here (needs root outside a container); full-disk sweep case "
+        "skipped");
+    return;
+  }
+  const fs::path h5 = small / "sweep.h5";
+  const std::vector<std::string> sweep = {"sweep",  source("tests/scenarios/constant.yaml"),
+                                          "--vary", "time.paths=1,2",
+                                          "-o",     h5.string(),
+                                          "--quiet"};
+  REQUIRE(run_capsim(sweep).code == 0);
+  const std::string written = capsim::test::read_text(h5);
+  // Fill the file system to the last byte.
+  {
+    std::ofstream filler(small / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  std::vector<std::string> resume = sweep;
+  resume.push_back("--resume");
+  const auto r = run_capsim(resume);
+  INFO("stderr: " << r.err);
+  CHECK(r.exited);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("No space left on device") != std::string::npos);
+  CHECK(capsim::test::read_text(h5) == written);
+  auto names = entries_of(small.path());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"filler", "sweep.h5"});
 }

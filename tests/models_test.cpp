@@ -248,6 +248,19 @@ TEST_CASE("models::demand::Exponential: known values", "[models]") {
     const ArrayXXd v = run_all(*m, context(nullptr, 0, 1, 24.0, true), 366);
     CHECK(v(0, 365) == Approx(std::exp(0.4)).epsilon(1e-14));
   }
+  SECTION("saturates at kMaxDemandMultiplier instead of overflowing") {
+    // rate 10 over 20 years is e^200 ~ 7e86, and a path 3 sd up (rate 25)
+    // e^500: both beyond the cap; at year 1, e^10 ~ 22026 is below it.
+    const auto m =
+        registries().growth.make(config("exponential", {{"rate", 10.0}, {"rate_sd", 5.0}}));
+    const ArrayXXd v = run_all(*m, context(&rng, 0, 1000, 168.0), 1044);  // 20 years weekly
+    CHECK(v.allFinite());
+    CHECK(v.maxCoeff() == kMaxDemandMultiplier);
+    CHECK((v.col(1043) <= kMaxDemandMultiplier).all());
+    const ArrayXXd nominal = run_all(*m, context(nullptr, 0, 1, 168.0, true), 1044);
+    CHECK(nominal(0, 1043) == kMaxDemandMultiplier);
+    CHECK(nominal(0, 52) == Approx(std::exp(10.0 * 52 * 168.0 / 8760.0)).epsilon(1e-14));
+  }
 }
 
 TEST_CASE("models::demand::Logistic: S-curve from 1 to cap", "[models]") {
@@ -465,6 +478,17 @@ TEST_CASE("models::demand::PoissonShocks: jump rate and size", "[models]") {
     });
     CHECK(decays > 0);
     CHECK((prev >= 1.0).all());
+  }
+
+  SECTION("saturates at kMaxDemandMultiplier instead of overflowing") {
+    // 365 shocks a year of mean size 10: each multiplies the level by about
+    // 11 (log 11 ~ 2.4), so the level passes 1e308 within a year of daily
+    // steps (709 / 2.4 ~ 300 jumps) without the cap.
+    const auto m = registries().shocks.make(
+        config("poisson", {{"rate_per_year", 365.0}, {"mean_jump", 10.0}}));
+    const ArrayXXd v = run_all(*m, context(&rng, 0, 200, 24.0), 2 * 365);
+    CHECK(v.allFinite());
+    CHECK((v.col(2 * 365 - 1) == kMaxDemandMultiplier).all());
   }
 
   SECTION("none and deterministic give 1") {

@@ -58,6 +58,10 @@ ScenarioSpec small_spec() {
   ScenarioSpec spec;
   spec.name = "jp \"what-if\"\tA";
   spec.resolved_yaml = "name: jp\ntime:\n  start: 2024-04-01\n";
+  spec.source_file = "what-ifs/jp.yaml";
+  spec.extends = {"catalog/gpus.yaml", "catalog/regions.yaml"};
+  spec.overrides = {"finance.usdjpy=170", "classes.chat.noise={model: none}"};
+  spec.finance.budget_usd = 2.9e9;
   spec.time.start = std::chrono::sys_days(std::chrono::year(2024) / 4 / 1);
   spec.time.horizon_months = 1;
   spec.time.step_hours = 24.0;
@@ -134,6 +138,21 @@ std::string attr_string(hid_t object, const std::string& name) {
   std::string value = text;
   H5free_memory(text);
   return value;
+}
+
+std::vector<std::string> attr_strings(hid_t object, const std::string& name) {
+  const H5 attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
+  const H5 space(H5Aget_space(attr.get()), H5Sclose);
+  REQUIRE(H5Sget_simple_extent_ndims(space.get()) == 1);
+  const H5 type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  std::vector<char*> raw(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+  if (raw.empty()) return {};
+  REQUIRE(H5Aread(attr.get(), type.get(), raw.data()) >= 0);
+  std::vector<std::string> out(raw.begin(), raw.end());
+  for (char* p : raw) H5free_memory(p);
+  return out;
 }
 
 template <typename T>
@@ -454,6 +473,11 @@ TEST_CASE("io::Hdf5Output: writes the documented layout", "[output]") {
 
   SECTION("root attributes") {
     CHECK(attr_number<int>(root, "format_version", H5T_NATIVE_INT) == capsim::io::kFormatVersion);
+    CHECK(attr_string(root, "format") == "capsim run");
+    CHECK(attr_string(root, "scenario_file") == "what-ifs/jp.yaml");
+    CHECK(attr_strings(root, "extends") == spec.extends);
+    CHECK(attr_strings(root, "overrides") == spec.overrides);
+    CHECK(attr_number<double>(root, "budget_usd", H5T_NATIVE_DOUBLE) == 2.9e9);
     CHECK(attr_string(root, "capsim_version") == CAPSIM_VERSION);
     CHECK(attr_string(root, "scenario_name") == spec.name);
     CHECK(attr_string(root, "scenario_yaml") == spec.resolved_yaml);
@@ -524,7 +548,9 @@ TEST_CASE("io::Hdf5Output: writes the documented layout", "[output]") {
       const H5 group(H5Gopen2(root, group_path.c_str(), H5P_DEFAULT), H5Gclose);
       CHECK(attr_string(group.get(), "unit") == info.unit);
       CHECK(attr_string(group.get(), "description") == info.description);
-      CHECK(attr_string(group.get(), "dims") == (info.dims.empty() ? "" : "class"));
+      CHECK(attr_string(group.get(), "dims") == (info.dims.empty()                  ? ""
+                                                 : info.dims.front() == Dim::region ? "region"
+                                                                                    : "class"));
       const std::vector<hsize_t> dims =
           info.dims.empty() ? std::vector<hsize_t>{1} : std::vector<hsize_t>{2};
       for (std::size_t j = 0; j < 4; ++j) {
@@ -672,6 +698,12 @@ TEST_CASE("io::write_key_figures_csv and _json", "[output]") {
     CHECK(*row == "unserved_fraction[train],fraction,nan," + std::to_string(10 + unserved + 1) +
                       ".5," + std::to_string(20 + unserved + 1) + ".5,inf");
     CHECK(lines.back() == "prob_over_budget,probability,0.25,,,");
+    // Per-region figures name the region.
+    const Eigen::Index spend = layout.find_key_figure("region_spend_usd").offset;
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "region_spend_usd[osaka],USD," + std::to_string(spend + 1) + ".5," +
+                         std::to_string(10 + spend + 1) + ".5," + std::to_string(20 + spend + 1) +
+                         ".5," + std::to_string(30 + spend + 1) + ".5") == 1);
   }
 
   SECTION("CSV keeps full precision") {
@@ -695,6 +727,9 @@ TEST_CASE("io::write_key_figures_csv and _json", "[output]") {
     CHECK_THAT(text, Catch::Contains(R"("mean": 0.5, "p05": 10.5, "p50": 20.5, "p95": 30.5})"));
     CHECK_THAT(text, Catch::Contains(R"("by_class": {)"));
     CHECK_THAT(text, Catch::Contains(R"("train": {"mean": null, )"));
+    CHECK_THAT(text, Catch::Contains(R"("region_spend_usd": {"unit": "USD")"));
+    CHECK_THAT(text, Catch::Contains(R"("by_region": {)"));
+    CHECK_THAT(text, Catch::Contains(R"("osaka": {"mean": )"));
     CHECK_THAT(text, Catch::Contains(R"(, "p95": null})"));
     CHECK_FALSE(JsonChecker(text.substr(0, text.size() - 3)).valid());
   }
@@ -717,6 +752,14 @@ TEST_CASE("io::print_key_figures: aligned table with every figure", "[output]") 
   CHECK_THAT(text, Catch::Contains("3 paths"));
   CHECK_THAT(text, Catch::Contains("seed 18364758544493064720"));
   CHECK_THAT(text, Catch::Contains("30 steps"));
+  // Provenance: a what-if shows its file, what it extends and every --set,
+  // quoted where a shell needs it.
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "  from what-ifs/jp.yaml, extending catalog/gpus.yaml, catalog/regions.yaml\n"));
+  CHECK_THAT(text, Catch::Contains("  overrides: --set finance.usdjpy=170 --set "
+                                   "'classes.chat.noise={model: none}'\n"));
+  CHECK_THAT(text, Catch::Contains("  capsim " CAPSIM_VERSION "\n"));
   CHECK_THAT(text, Catch::Contains("unserved_fraction[chat]"));
   CHECK_THAT(text, Catch::Contains("unserved_fraction[train]"));
   CHECK_THAT(text, Catch::Contains("2,903.1"));

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "capsim/engine.hpp"
+#include "capsim/error.hpp"
+#include "capsim/io/scenario_loader.hpp"
 #include "capsim/models/builtin.hpp"
 #include "capsim/results.hpp"
 #include "capsim/scenario.hpp"
@@ -303,7 +305,35 @@ class ScenarioGenerator {
     k.priority = integer(0, 2);
     k.revenue_usd_per_h100e_gpuh = uniform(0.0, 6.0);
     k.penalty_usd_per_h100e_gpuh = uniform(0.0, 10.0);
+    if (k.kind == WorkloadKind::inference && chance(0.4)) make_requests(k);
     return k;
+  }
+
+  // Turns an inference class into a request-level one, with a load from a
+  // fraction of a server (exact staffing) to the class's H100e (often
+  // beyond the switch to square-root staffing).
+  void make_requests(ClassSpec& k) {
+    capsim::RequestSpec q;
+    q.input_tokens = chance(0.2) ? 0.0 : uniform(10.0, 4000.0);
+    q.output_tokens = uniform(1.0, 400.0);
+    q.input_tokens_per_s_per_h100e = uniform(2000.0, 20000.0);
+    q.output_tokens_per_s_per_h100e = uniform(200.0, 3000.0);
+    q.peak_factor = chance(0.3) ? 1.0 : uniform(1.0, 2.0);
+    const double load = chance(0.4) ? uniform(0.2, 150.0) : k.base_demand_h100e;
+    q.rate_per_s = load / (q.service_s() * q.peak_factor);
+    if (chance(0.5)) {
+      q.max_wait_probability = uniform(0.01, 0.5);
+    } else {
+      q.max_wait_s = uniform(0.05, 3.0) * q.service_s();
+      q.max_wait_probability = uniform(0.001, 0.1);
+    }
+    q.queue = chance(0.6)
+                  ? slot(reg_.queue, "erlang_c")
+                  : slot(reg_.queue, "allen_cunneen",
+                         {{"arrival_cv", uniform(0.5, 4.0)}, {"service_cv", uniform(0.3, 2.0)}});
+    k.requests = q;
+    k.base_demand_h100e = 0.0;
+    k.peak_factor = 1.0;
   }
 
   void make_procurement(ScenarioSpec& spec) {
@@ -358,9 +388,11 @@ std::vector<ScenarioSpec> random_scenarios(const capsim::models::ModelRegistries
 
 std::string describe(const ScenarioSpec& spec) {
   std::ostringstream out;
+  int request_classes = 0;
+  for (const auto& c : spec.classes) request_classes += c.requests ? 1 : 0;
   out << spec.name << ": h=" << spec.time.step_hours << " months=" << spec.time.horizon_months
       << " R=" << spec.regions.size() << " K=" << spec.skus.size() << " C=" << spec.classes.size()
-      << " policy=" << spec.procurement.policy.model
+      << " request-level=" << request_classes << " policy=" << spec.procurement.policy.model
       << (spec.time.deterministic ? " deterministic" : "");
   return out.str();
 }
@@ -447,7 +479,8 @@ std::int64_t check_invariants(const ScenarioSpec& spec, const Layout& layout,
                      busy = off("busy_h100e_gpuh"), utilization = off("utilization"),
                      outage = off("outage_fraction"), installed = off("gpus_installed"),
                      failed = off("gpus_failed"), stranded = off("gpus_stranded"),
-                     on_order = off("gpus_on_order"), spend = off("spend_cum_usd");
+                     on_order = off("gpus_on_order"), spend = off("spend_cum_usd"),
+                     requests = off("requests"), lost = off("lost_requests");
   bool per_class_perf = false, spill = false;
   for (const auto& s : spec.skus) per_class_perf = per_class_perf || !s.perf_by_class.empty();
   for (const auto& g : spec.regions) spill = spill || !g.spill_to.empty();
@@ -485,6 +518,16 @@ std::int64_t check_invariants(const ScenarioSpec& spec, const Layout& layout,
           if (!(v(p, spilled + i) <= s * (1 + eps) + eps))
             fail(t, p, "spilled > served " + series_column(layout, spilled + i), v(p, spilled + i),
                  s);
+          // Lost requests: the unserved share of the demand, of the requests.
+          const double q = v(p, requests + i), l = v(p, lost + i);
+          const double share = d > 0 ? u / d : 0.0;
+          if (!(q >= 0 && std::abs(l - q * share) <= eps * q + eps))
+            fail(t, p,
+                 "lost requests != requests x unserved / demand " + series_column(layout, lost + i),
+                 l, q * share);
+          if (!spec.classes[static_cast<std::size_t>(c)].requests && q != 0.0)
+            fail(t, p, "requests of a class given in H100e " + series_column(layout, requests + i),
+                 q, 0);
           const double x = s * cost[static_cast<std::size_t>(c)];
           total_use += x;
           use[static_cast<std::size_t>(r)] += x;
@@ -534,6 +577,9 @@ std::int64_t check_invariants(const ScenarioSpec& spec, const Layout& layout,
 TEST_CASE("engine::run: vectorized kernel equals the scalar reference", "[engine][property]") {
   const auto registries = capsim::models::builtin_registries();
   std::int64_t compared = 0;
+  // Request-level (class, region, step, path) values sized exactly and by
+  // square-root staffing: both rules must be exercised.
+  std::int64_t exact_sized = 0, square_root_sized = 0;
   for (const ScenarioSpec& spec : random_scenarios(registries)) {
     INFO(describe(spec));
     const EngineRun engine = run_engine(spec, registries, kPaths, 1, kChunk);
@@ -545,8 +591,25 @@ TEST_CASE("engine::run: vectorized kernel equals the scalar reference", "[engine
                 reference.key_figures, nearly_equal, report, compared);
     INFO("engine vs reference:\n" << report);
     CHECK(bad == 0);
+    const auto R = static_cast<Eigen::Index>(spec.regions.size());
+    const Eigen::Index demand = engine.result.layout.find_series("demand_h100e_gpuh").offset;
+    for (std::size_t c = 0; c < spec.classes.size(); ++c) {
+      if (!spec.classes[c].requests) continue;
+      for (const auto& values : engine.steps)
+        for (Eigen::Index r = 0; r < R; ++r) {
+          const auto servers =
+              values.col(demand + static_cast<Eigen::Index>(c) * R + r) / spec.time.step_hours;
+          exact_sized +=
+              ((servers > 0) && (servers <= capsim::models::Staffing::kExactServers)).count();
+          square_root_sized += (servers > capsim::models::Staffing::kExactServers).count();
+        }
+    }
   }
   CHECK(compared > 0);
+  INFO("request-level values sized exactly: " << exact_sized << ", by square-root staffing: "
+                                              << square_root_sized);
+  CHECK(exact_sized > 1000);
+  CHECK(square_root_sized > 1000);
 }
 
 TEST_CASE("engine::run: invariants hold on every step and path", "[engine][property]") {
@@ -599,4 +662,170 @@ TEST_CASE("engine::run: results do not depend on threads, chunking or the number
     INFO("100 paths vs the first 100 of 400:\n" << report);
     CHECK(prefix == 0);
   }
+}
+
+namespace {
+
+// Random scenarios at the edges of what the loader accepts, as YAML through
+// capsim::io::load_scenario_text: every number is its key's smallest or
+// largest valid value (scenarios/README.md) or one in between, every model
+// parameter likewise (the ranges are read from the registries), up to 20
+// years of weekly steps. A number printed with 17 digits reads back the same.
+class ExtremeScenarioWriter {
+ public:
+  ExtremeScenarioWriter(const capsim::models::ModelRegistries& registries, std::uint64_t seed)
+      : reg_(registries), gen_(seed) {}
+
+  std::string next(int index) {
+    std::ostringstream y;
+    y.precision(17);
+    const int K = integer(1, 3), R = integer(1, 3), C = integer(1, 3);
+    skus_ = K;
+    const double kind = uniform(0, 1);
+    const char* step = kind < 0.5 ? "1w" : kind < 0.9 ? "1d" : "1h";
+    const int months = kind < 0.5 ? integer(1, 240) : kind < 0.9 ? integer(1, 36) : 1;
+    y << "name: extreme-" << index << "\ntime: {start: 2024-01-01, horizon_months: " << months
+      << ", step: " << step << ", seed: " << gen_()
+      << ", deterministic: " << (chance(0.2) ? "true" : "false") << "}\n";
+    y << "skus:\n";
+    for (int k = 0; k < K; ++k)
+      y << "  g" << k << ": {perf_h100e: " << pick(0.001, 100) << ", power_kw: " << pick(0.01, 100)
+        << ", idle_fraction: " << pick(0, 1) << ", capex_usd: " << pick(0, 1e8)
+        << ", lead_time_days: " << pick(0, 3650) << ", afr: " << pick(0, 10)
+        << ", repair_days: " << pick(1e-6, 3650) << ", life_years: " << pick(1e-6, 50) << "}\n";
+    y << "regions:\n";
+    for (int r = 0; r < R; ++r) {
+      y << "  r" << r << ":\n    power_mw: [{from: 2024-01-01, mw: " << pick(1e-6, 1e6)
+        << "}, {from: 2025-01-01, mw: " << pick(0, 1e6) << "}]\n";
+      y << "    pue: " << pick(1, 3) << "\n";
+      if (chance(0.5))
+        y << "    price_usd_per_kwh: " << pick(0, 1e3) << "\n";
+      else
+        y << "    price_jpy_per_kwh: " << pick(0, 1e5) << "\n";
+      y << "    electricity_price: " << model(reg_.price) << "\n";
+      y << "    carbon_g_per_kwh: " << pick(0, 2000) << "\n";
+      y << "    opex_usd_per_gpu_month: " << pick(0, 1e6) << "\n";
+      y << "    opex_usd_per_mw_month: " << pick(0, 1e9) << "\n";
+      y << "    initial_fleet: {";
+      for (int k = 0; k < K; ++k) y << (k ? ", " : "") << "g" << k << ": " << whole(0, 1e9);
+      y << "}\n    outages: " << model(reg_.outages) << "\n";
+      y << "    scheduled_outages: [{start: 2024-01-01, days: " << pick(1e-6, 7300)
+        << ", fraction: " << pick(0, 1) << "}]\n";
+      if (R > 1) y << "    spill_to: {r" << (r + 1) % R << ": " << pick(1e-6, 1) << "}\n";
+    }
+    y << "finance: {" << (chance(0.5) ? "budget_usd: " + text(pick(1e-6, 1e15)) + ", " : "")
+      << "capex_timing: " << (chance(0.5) ? "at_order" : "at_delivery")
+      << ", usdjpy: " << pick(1, 10000) << ", discount_rate: " << pick(-0.5, 1)
+      << ", fx: " << model(reg_.fx) << "}\n";
+    y << "classes:\n";
+    for (int c = 0; c < C; ++c) {
+      const bool inference = chance(0.5);
+      y << "  c" << c << ":\n    kind: " << (inference ? "inference" : "training")
+        << "\n    base_demand_h100e: " << pick(0, 1e9) << "\n    region_share: {r0: 1}\n";
+      y << "    growth: " << model(reg_.growth) << "\n    noise: " << model(reg_.noise)
+        << "\n    shocks: " << model(reg_.shocks) << "\n";
+      if (inference)
+        y << "    peak_factor: " << pick(1, 10) << "\n";
+      else
+        y << "    max_wait_days: " << pick(1e-6, 3650) << "\n";
+      y << "    residency: " << pick(0, 1) << "\n    revenue_usd_per_h100e_gpuh: " << pick(0, 1e5)
+        << "\n    penalty_usd_per_h100e_gpuh: " << pick(0, 1e5) << "\n";
+    }
+    y << "procurement:\n  orders:\n";
+    for (int i = integer(1, 3); i > 0; --i)
+      y << "    - {date: 2024-01-01, region: r" << integer(0, R - 1) << ", sku: g"
+        << integer(0, K - 1) << ", count: " << whole(0, 1e9) << "}\n";
+    y << "  policy: " << model(reg_.procurement) << "\n";
+    y << "  supply: {late_probability: " << pick(0, 1) << ", mean_delay_days: " << pick(0, 3650)
+      << ", max_delay_days: " << pick(0, 3650) << ", max_per_quarter: {g0: " << whole(0, 1e9)
+      << "}}\n";
+    y << "failures: " << model(reg_.failures) << "\n";
+    return y.str();
+  }
+
+ private:
+  double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(gen_); }
+  int integer(int a, int b) { return std::uniform_int_distribution<int>(a, b)(gen_); }
+  bool chance(double p) { return uniform(0.0, 1.0) < p; }
+  static std::string text(double x) {
+    std::ostringstream out;
+    out.precision(17);
+    out << x;
+    return out.str();
+  }
+  // An end of [lo, hi] (each 40%) or a value between, log-uniform where the
+  // range spans orders of magnitude.
+  double pick(double lo, double hi) {
+    const double u = uniform(0.0, 1.0);
+    if (u < 0.4) return lo;
+    if (u < 0.8) return hi;
+    if (lo > 0.0 && hi / lo > 100.0) return std::exp(uniform(std::log(lo), std::log(hi)));
+    return uniform(lo, hi);
+  }
+  double whole(double lo, double hi) { return std::floor(pick(lo, hi)); }
+
+  // A model of the slot with every parameter picked in its range.
+  template <class Interface>
+  std::string model(const capsim::models::Registry<Interface>& registry) {
+    const auto& entries = registry.entries();
+    const auto& entry =
+        entries[static_cast<std::size_t>(integer(0, static_cast<int>(entries.size()) - 1))];
+    std::string out = "{model: " + entry.name;
+    for (const auto& p : entry.params) {
+      out += ", " + p.name + ": ";
+      switch (p.type) {
+        case capsim::models::ParamType::number:
+          out += text(pick(p.min, p.max));
+          break;
+        case capsim::models::ParamType::names:  // the policy's SKUs
+          out += "[g" + std::to_string(integer(0, std::max(0, skus_ - 1))) + "]";
+          break;
+        case capsim::models::ParamType::table:  // growth points [month, multiplier]
+          out += "[[" + text(pick(1e-6, 240)) + ", " + text(pick(p.min, p.max)) + "]]";
+          break;
+        case capsim::models::ParamType::text:
+          out += p.default_text;
+          break;
+      }
+    }
+    return out + "}";
+  }
+
+  const capsim::models::ModelRegistries& reg_;
+  std::mt19937_64 gen_;
+  int skus_ = 1;
+};
+
+}  // namespace
+
+TEST_CASE("engine::run: key figures stay finite at the extremes of valid scenarios",
+          "[engine][property]") {
+  const auto registries = capsim::models::builtin_registries();
+  ExtremeScenarioWriter writer(registries, kGeneratorSeed + 18);
+  constexpr int kExtremeScenarios = 40;
+  int runs = 0;
+  for (int i = 0; i < kExtremeScenarios; ++i) {
+    const std::string yaml = writer.next(i);
+    INFO("scenario:\n" << yaml);
+    ScenarioSpec spec;
+    try {
+      spec = capsim::io::load_scenario_text(yaml, "extreme.yaml", ".", registries);
+    } catch (const capsim::InputError& e) {
+      FAIL("the generator wrote a scenario the loader refuses:\n" << e.what());
+    }
+    capsim::RunOptions options;
+    options.paths = 6;
+    options.threads = 1;
+    capsim::RunResult result;
+    REQUIRE_NOTHROW(result = capsim::run(spec, registries, options));
+    ++runs;
+    for (const auto& info : result.layout.key_figures)
+      for (Eigen::Index c = 0; c < info.width; ++c) {
+        INFO(info.name << "[" << c << "]");
+        CHECK(result.key_figures.col(info.offset + c).allFinite());
+        CHECK(result.key_figure_stats.col(info.offset + c).allFinite());
+      }
+    CHECK(std::isfinite(result.prob_over_budget));
+  }
+  CHECK(runs == kExtremeScenarios);
 }

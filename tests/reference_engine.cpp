@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -96,14 +97,91 @@ struct Process {
   }
 };
 
+// The servers (H100e) that the load A of a request-level class needs, from
+// the rule's definition (docs/models.md, "Queueing"): exact staffing, by
+// walking the Erlang B recurrence, while the exact count is at most
+// Staffing::kExactServers; above, square-root staffing with the spare
+// servers interpolated between the nodes 2^e (1 + k/32) and the offset gamma
+// that meets the exact count at the switch. Each beta is found by bisection.
+class RequestSizing {
+ public:
+  RequestSizing(const models::QueueModel& model, double max_wait, double max_probability)
+      : model_(&model), t_(max_wait), eps_(max_probability) {
+    const double cs = models::Staffing::kExactServers;
+    double lo = 0.0, hi = cs;  // meets(cs, lo), not meets(cs, hi)
+    for (int i = 0; i < 200; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      if (!(mid > lo && mid < hi)) break;
+      (meets(cs, mid) ? lo : hi) = mid;
+    }
+    switch_load_ = lo;
+    gamma_ = cs - switch_load_ - spare(switch_load_);
+  }
+
+  double servers(double A) const {
+    if (!(A > 0.0)) return 0.0;
+    if (A <= switch_load_) {
+      double b = 1.0;
+      for (double c = 1.0;; c += 1.0) {
+        b = A * b / (c + A * b);
+        if (c > A && model_->wait_tail(c * b / (c - A * (1.0 - b)), c - A, t_) <= eps_) return c;
+      }
+    }
+    return std::max(models::Staffing::kExactServers + 1.0, std::ceil(A + spare(A) + gamma_));
+  }
+
+ private:
+  // P(W > t) <= eps with c servers at load A.
+  bool meets(double c, double A) const {
+    if (!(c > A)) return false;
+    double b = 1.0;
+    for (double k = 1.0; k <= c; k += 1.0) b = A * b / (k + A * b);
+    return model_->wait_tail(c * b / (c - A * (1.0 - b)), c - A, t_) <= eps_;
+  }
+  // The smallest beta whose Halfin-Whitt tail at load A meets the level.
+  double beta(double A) const {
+    const auto it = beta_.find(A);
+    if (it != beta_.end()) return it->second;
+    double lo = 0.0, hi = models::Staffing::kMaxBeta;
+    for (int i = 0; i < 200; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      if (!(mid > lo && mid < hi)) break;
+      const double tail =
+          model_->wait_tail(models::halfin_whitt_wait_probability(mid), mid * std::sqrt(A), t_);
+      (tail > eps_ ? lo : hi) = mid;
+    }
+    return beta_[A] = hi;
+  }
+  double spare(double A) const {
+    if (!(t_ > 0.0)) return beta(switch_load_) * std::sqrt(A);
+    const double last = std::exp2(models::Staffing::kLastExponent);
+    if (A >= last) return beta(last) * std::sqrt(A);
+    int e = 0;
+    const double m = 2.0 * std::frexp(A, &e) - 1.0;  // A = 2^(e-1) (1 + m), m in [0, 1)
+    const double scale = std::ldexp(1.0, e - 1);
+    const double cells = std::exp2(models::Staffing::kMantissaBits);
+    const double k = std::floor(m * cells), fraction = m * cells - k;
+    const double lo = scale * (1.0 + k / cells), hi = scale * (1.0 + (k + 1.0) / cells);
+    const double s_lo = beta(lo) * std::sqrt(lo), s_hi = beta(hi) * std::sqrt(hi);
+    return s_lo + fraction * (s_hi - s_lo);
+  }
+
+  const models::QueueModel* model_;
+  double t_, eps_;
+  double switch_load_ = 0.0, gamma_ = 0.0;
+  mutable std::map<double, double> beta_;
+};
+
 // Offsets of the series and key figures in the layout.
 struct Columns {
   Eigen::Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage,
       installed, failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex,
-      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price;
+      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price, region_demand,
+      region_served, region_unserved, region_backlog, requests, lost_requests;
   Eigen::Index k_total_spend, k_capex, k_opex, k_energy_cost, k_overrun, k_over_budget, k_demand,
       k_unserved_fraction, k_service_level, k_mean_utilization, k_peak_over_cap, k_cost_per_served,
-      k_energy, k_carbon, k_gpus_bought, k_revenue, k_penalty, k_npv;
+      k_energy, k_carbon, k_gpus_bought, k_revenue, k_penalty, k_npv, k_region_unserved_fraction,
+      k_region_spend, k_lost_requests, k_lost_request_fraction;
 
   explicit Columns(const Layout& l) {
     auto s = [&](const char* name) { return l.find_series(name).offset; };
@@ -134,6 +212,12 @@ struct Columns {
     budget_left = s("budget_left_usd");
     usd_jpy = s("usd_jpy");
     price = s("electricity_price_usd_per_kwh");
+    region_demand = s("region_demand_h100e_gpuh");
+    region_served = s("region_served_h100e_gpuh");
+    region_unserved = s("region_unserved_h100e_gpuh");
+    region_backlog = s("region_backlog_h100e_gpuh");
+    requests = s("requests");
+    lost_requests = s("lost_requests");
     k_total_spend = k("total_spend_usd");
     k_capex = k("capex_usd");
     k_opex = k("opex_usd");
@@ -152,6 +236,10 @@ struct Columns {
     k_revenue = k("revenue_usd");
     k_penalty = k("penalty_usd");
     k_npv = k("npv_usd");
+    k_region_unserved_fraction = k("region_unserved_fraction");
+    k_region_spend = k("region_spend_usd");
+    k_lost_requests = k("lost_requests");
+    k_lost_request_fraction = k("lost_request_fraction");
   }
 };
 
@@ -180,6 +268,8 @@ struct Setup {
   std::unique_ptr<models::FxModel> fx;
   std::unique_ptr<models::FailureModel> failures;
   std::unique_ptr<models::ProcurementPolicy> policy;
+  std::vector<std::unique_ptr<models::QueueModel>> queue;  // [c], request-level classes
+  std::vector<std::unique_ptr<RequestSizing>> sizing;      // [c], request-level classes
 
   Setup(const ScenarioSpec& s, const models::ModelRegistries& reg) : spec(s) {
     R = static_cast<int>(spec.regions.size());
@@ -260,6 +350,14 @@ struct Setup {
     fx = reg.fx.make(spec.finance.fx_model);
     failures = reg.failures.make(spec.failures);
     policy = reg.procurement.make(spec.procurement.policy);
+    for (const auto& c : spec.classes) {
+      queue.push_back(c.requests ? reg.queue.make(c.requests->queue) : nullptr);
+      sizing.push_back(c.requests
+                           ? std::make_unique<RequestSizing>(
+                                 *queue.back(), c.requests->max_wait_s / c.requests->service_s(),
+                                 c.requests->max_wait_probability)
+                           : nullptr);
+    }
   }
 };
 
@@ -346,6 +444,9 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
   double bought = 0, peak_over = 0;
   int service_ok_steps = 0;
   std::vector<double> class_demand(uz(C), 0.0), class_unserved(uz(C), 0.0);
+  std::vector<double> region_demand(uz(R), 0.0), region_unserved(uz(R), 0.0),
+      region_spend(uz(R), 0.0);
+  std::vector<double> class_requests(uz(C), 0.0), class_lost(uz(C), 0.0);
 
   const auto row_of = static_cast<Eigen::Index>(path);
   for (int t = 0; t < T; ++t) {
@@ -435,15 +536,25 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       if (x > 0.0) remaining[uz(r)] -= x * cost[uz(c)][uz(r)];
     };
 
-    // 6. Demand.
+    // 6. Demand. A request-level class: the rate gives the requests, and the
+    // load (rate x peak factor x service time) the servers, for the step.
     std::vector<std::vector<double>> D(uz(C), std::vector<double>(uz(R)));
+    std::vector<std::vector<double>> requests(uz(C), std::vector<double>(uz(R), 0.0));
     for (int c = 0; c < C; ++c) {
       const double g = growth[uz(c)].step(t);
       const double s = shocks[uz(c)].step(t);
+      const auto& q = cls(c).requests;
       for (int r = 0; r < R; ++r) {
         const double nz = noise[uz(c * R + r)].step(t);
-        D[uz(c)][uz(r)] = cls(c).base_demand_h100e * cls(c).region_share[uz(r)] * g *
-                          su.season[uz(t)][uz(c)] * nz * s * h;
+        if (q) {
+          const double rate =
+              q->rate_per_s * cls(c).region_share[uz(r)] * g * su.season[uz(t)][uz(c)] * nz * s;
+          requests[uz(c)][uz(r)] = rate * 3600.0 * h;
+          D[uz(c)][uz(r)] = su.sizing[uz(c)]->servers(rate * q->peak_factor * q->service_s()) * h;
+        } else {
+          D[uz(c)][uz(r)] = cls(c).base_demand_h100e * cls(c).region_share[uz(r)] * g *
+                            su.season[uz(t)][uz(c)] * nz * s * h;
+        }
       }
     }
 
@@ -643,6 +754,18 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
         row[col.spilled + i] = spilled[uz(c)][uz(r)];
         row[col.unserved + i] = unserved[uz(c)][uz(r)];
         row[col.backlog + i] = backlog;
+        // Region totals: every class of the region, in class order.
+        row[col.region_demand + r] += D[uz(c)][uz(r)];
+        row[col.region_served + r] += served[uz(c)][uz(r)];
+        row[col.region_unserved + r] += unserved[uz(c)][uz(r)];
+        row[col.region_backlog + r] += backlog;
+        const double lost = D[uz(c)][uz(r)] > 0.0
+                                ? requests[uz(c)][uz(r)] * unserved[uz(c)][uz(r)] / D[uz(c)][uz(r)]
+                                : 0.0;
+        row[col.requests + i] = requests[uz(c)][uz(r)];
+        row[col.lost_requests + i] = lost;
+        class_requests[uz(c)] += requests[uz(c)][uz(r)];
+        class_lost[uz(c)] += lost;
         class_demand[uz(c)] += D[uz(c)][uz(r)];
         class_unserved[uz(c)] += unserved[uz(c)][uz(r)];
         sum_served += served[uz(c)][uz(r)];
@@ -677,6 +800,9 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       row[col.carbon + r] = carbon[uz(r)];
       row[col.price + r] = price_kwh[uz(r)];
       sum_capex += capex[uz(r)];
+      region_demand[uz(r)] += row[col.region_demand + r];
+      region_unserved[uz(r)] += row[col.region_unserved + r];
+      region_spend[uz(r)] += capex[uz(r)] + opex[uz(r)];
       sum_opex += opex[uz(r)];
       sum_energy_cost += energy_cost[uz(r)];
       sum_energy += energy[uz(r)];
@@ -704,17 +830,25 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
     kf[col.k_demand + c] = class_demand[uz(c)];
     kf[col.k_unserved_fraction + c] =
         class_demand[uz(c)] > 0.0 ? class_unserved[uz(c)] / class_demand[uz(c)] : 0.0;
+    kf[col.k_lost_requests + c] = class_lost[uz(c)];
+    kf[col.k_lost_request_fraction + c] =
+        class_requests[uz(c)] > 0.0 ? class_lost[uz(c)] / class_requests[uz(c)] : 0.0;
   }
   kf[col.k_service_level] = T > 0 ? static_cast<double>(service_ok_steps) / T : 1.0;
   kf[col.k_mean_utilization] = sum_cap > 0.0 ? sum_busy / sum_cap : 0.0;
   kf[col.k_peak_over_cap] = peak_over;
-  kf[col.k_cost_per_served] = sum_served > 0.0 ? S / sum_served : kInf;
+  kf[col.k_cost_per_served] = S / std::max(sum_served, 1.0);
   kf[col.k_energy] = sum_energy;
   kf[col.k_carbon] = sum_carbon;
   kf[col.k_gpus_bought] = bought;
   kf[col.k_revenue] = sum_revenue;
   kf[col.k_penalty] = sum_penalty;
   kf[col.k_npv] = npv;
+  for (int r = 0; r < R; ++r) {
+    kf[col.k_region_unserved_fraction + r] =
+        region_demand[uz(r)] > 0.0 ? region_unserved[uz(r)] / region_demand[uz(r)] : 0.0;
+    kf[col.k_region_spend + r] = region_spend[uz(r)];
+  }
 }
 
 }  // namespace

@@ -48,14 +48,23 @@ inline std::string read_text(const std::filesystem::path& path) {
 // written to `log_dir`/out.txt and err.txt.
 class Process {
  public:
+  // Runs `in_child` in the child between fork and exec (to set a resource
+  // limit or drop privileges); it may only make async-signal-safe calls, and
+  // its nonzero return ends the child with that exit code instead of exec.
+  using ChildSetup = int (*)();
+
   Process(const std::vector<std::string>& args, const std::filesystem::path& log_dir,
-          const std::string& program = CAPSIM_EXE)
+          const std::string& program = CAPSIM_EXE, ChildSetup in_child = nullptr)
       : out_(log_dir / "out.txt"), err_(log_dir / "err.txt") {
     std::vector<std::string> argv_text = {program};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_text) argv.push_back(a.data());
     argv.push_back(nullptr);
+    if (in_child) {
+      start_with_fork(argv, in_child);
+      return;
+    }
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -79,6 +88,7 @@ class Process {
   }
 
   void send(int signal) const { ::kill(pid_, signal); }
+  pid_t pid() const { return pid_; }
 
   // Waits at most `timeout` for the process to end; kills it after that
   // (the result then reports SIGKILL).
@@ -110,6 +120,29 @@ class Process {
   }
 
  private:
+  void start_with_fork(std::vector<char*>& argv, ChildSetup in_child) {
+    // Everything the child needs is prepared before fork: after it, only
+    // async-signal-safe calls.
+    const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (in < 0 || out < 0 || err < 0) throw std::runtime_error("cannot open the child's files");
+    start_ = std::chrono::steady_clock::now();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(in, STDIN_FILENO);
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(err, STDERR_FILENO);
+      if (const int code = in_child(); code != 0) ::_exit(code);
+      ::execve(argv[0], argv.data(), environ);
+      ::_exit(127);
+    }
+    ::close(in);
+    ::close(out);
+    ::close(err);
+    if (pid_ < 0) throw std::runtime_error("cannot fork");
+  }
+
   std::filesystem::path out_, err_;
   pid_t pid_ = 0;
   std::chrono::steady_clock::time_point start_;

@@ -106,6 +106,7 @@ TEST_CASE("scenarios: every shipped scenario validates and runs with 200 paths",
       {"what-ifs/blackwell-switch", {}},
       {"what-ifs/hourly", kShort},
       {"what-ifs/aws-japan-2023-2027", {}},
+      {"what-ifs/requests-from-trace", {}},
   };
   for (const auto& [name, overrides] : shipped) {
     INFO(name);
@@ -239,4 +240,38 @@ TEST_CASE("scenarios: aws-japan-2023-2027 spends most of its JPY 2.26 trillion",
   const double spend = key(aws, "total_spend_usd");
   CHECK(spend > 0.75 * 15.24e9);
   CHECK(spend < 1.1 * 15.24e9);
+}
+
+TEST_CASE("scenarios: requests-from-trace needs more inference GPUs and loses requests",
+          "[scenarios]") {
+  // The same mean load at start (6,858 requests/s x 0.4375 s = 3,000 H100e)
+  // with the same growth, noise and shocks (common random numbers). The
+  // baseline's demand is that load, served at a peak factor of 1.65; the
+  // request-level demand is the servers for the load times 2.18 (1.38 x the
+  // trace's 1.58), plus the queueing headroom of a p99 wait of 1 s: from 2.18
+  // to a few percent more times the baseline's demand.
+  const auto& base = run("msft-japan-2024");
+  const auto& req = run("what-ifs/requests-from-trace");
+  const double ratio =
+      key(req, "demand_h100e_gpuh", "inference") / key(base, "demand_h100e_gpuh", "inference");
+  CHECK(ratio > 2.18);
+  CHECK(ratio < 2.18 * 1.05);
+  CHECK(key(req, "unserved_fraction", "inference") > key(base, "unserved_fraction", "inference"));
+  CHECK(key(req, "inference_service_level") < key(base, "inference_service_level"));
+  // Lost requests: the unserved share of the demand, of the requests; none
+  // for the classes given in H100e.
+  CHECK(key(req, "lost_requests", "inference") > 0.0);
+  CHECK(key(req, "lost_request_fraction", "inference") > 0.0);
+  CHECK(key(req, "lost_request_fraction", "inference") < 1.0);
+  CHECK(key(req, "lost_requests", "training") == 0.0);
+  CHECK(key(base, "lost_requests", "inference") == 0.0);
+  // The first day's requests: 6,858 requests/s x 86,400 s x 1.06 (2024-04-01
+  // is a Monday: the weekly profile's 1.06), over both regions, mean of paths
+  // (noise of sd 8% around mean 1).
+  double first_day = 0.0;
+  for (size_t s = 0; s < req.layout.series.size(); ++s)
+    if (req.layout.series[s].name == "requests")
+      for (const auto& region : req.layout.regions)
+        first_day += req.series_stats[s](0, class_region(req, "inference", region));
+  CHECK(first_day == Approx(6858.0 * 86400.0 * 1.06).epsilon(0.02));
 }

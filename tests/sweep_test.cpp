@@ -578,6 +578,9 @@ TEST_CASE("sweep: SIGINT exits 130 and leaves a readable file to resume",
   const auto table = capsim::io::read_sweep_file(out);
   CHECK(table.points() == 40);
   CHECK(table.points_done() < 40);
+  // The base scenario's provenance is kept in the file.
+  CHECK(table.overrides == std::vector<std::string>{"time.horizon_months=6"});
+  CHECK(table.extends.empty());
   for (const auto& e : capsim::test::entries_of(dir.path())) CHECK(e == "out.h5");  // no temp
 }
 

@@ -22,5 +22,7 @@ void add_price_models(Registry<PriceModel>& registry);
 void add_failure_models(Registry<FailureModel>& registry);
 // procurement/headroom.cpp: none, headroom
 void add_policy_models(Registry<ProcurementPolicy>& registry);
+// queueing/queue_models.cpp: erlang_c, allen_cunneen
+void add_queue_models(Registry<QueueModel>& registry);
 
 }  // namespace capsim::models

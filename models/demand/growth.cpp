@@ -33,7 +33,7 @@ void draw_growth_normal(const ChunkContext& ctx, Eigen::Ref<Eigen::ArrayXd> z) {
   ctx.rng->fill_normal(ctx.path0, kOncePerPath, Stream::growth_rate, ctx.stream_index, 0, z);
 }
 
-// value = exp(r_p * years), r_p = rate + rate_sd * z_p.
+// value = min(exp(r_p * years), kMaxDemandMultiplier), r_p = rate + rate_sd * z_p.
 // State: column 0 = r_p (1/year).
 class Exponential final : public DemandGrowth {
  public:
@@ -50,7 +50,12 @@ class Exponential final : public DemandGrowth {
   }
   void step(const ChunkContext& ctx, int t, Eigen::Ref<Eigen::ArrayXXd> state,
             Eigen::Ref<Eigen::ArrayXd> value) const override {
-    value = exp_each(state.col(0) * years_at(t, ctx.step_hours));
+    // The exponent is capped first (one past the cap's, so that the cap
+    // itself is reached exactly), so the value saturates instead of
+    // overflowing to infinity.
+    static const double max_exponent = std::log(kMaxDemandMultiplier) + 1.0;
+    value = exp_each((state.col(0) * years_at(t, ctx.step_hours)).min(max_exponent))
+                .min(kMaxDemandMultiplier);
   }
 
  private:

@@ -1,4 +1,5 @@
 // Demand shocks: a level multiplier raised by Poisson jumps (see docs/models.md).
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -13,8 +14,8 @@ namespace {
 
 // Each step: the excess over 1 decays, L <- 1 + (L - 1) exp(-h / (730
 // decay_months)) (no decay when decay_months == 0); then with probability
-// 1 - exp(-rate_per_year h / 8760) a jump L <- L (1 + J), J ~ Exponential with
-// mean mean_jump. value = L.
+// 1 - exp(-rate_per_year h / 8760) a jump L <- min(L (1 + J), kMaxDemandMultiplier),
+// J ~ Exponential with mean mean_jump. value = L.
 // One uniform u per step (paired uniforms, common/random.hpp): a jump iff
 // u <= p_jump; given a jump, u / p_jump is uniform on (0, 1] and independent
 // of the event, so J = -mean_jump log(u / p_jump).
@@ -49,7 +50,9 @@ class Poisson final : public DemandShocks {
       // Jumps are rare: take the logarithm only where one occurs.
       auto level = state.col(0);
       for (Eigen::Index i = 0; i < level.size(); ++i)
-        if (value[i] <= p_jump) level[i] *= 1.0 - p_.mean_jump * std::log(value[i] / p_jump);
+        if (value[i] <= p_jump)
+          level[i] = std::min(level[i] * (1.0 - p_.mean_jump * std::log(value[i] / p_jump)),
+                              kMaxDemandMultiplier);
     }
     value = state.col(0);
   }

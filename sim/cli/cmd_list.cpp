@@ -68,6 +68,7 @@ Options)");
     print_registry(std::cout, r.fx);
     print_registry(std::cout, r.failures);
     print_registry(std::cout, r.procurement);
+    print_registry(std::cout, r.queue);
     std::cout << '\n';
   }
   if (what.empty() || what == "metrics") {

@@ -4,7 +4,7 @@
 #include "capsim/error.hpp"
 #include "capsim/io/sweep_output.hpp"
 #include "commands.hpp"
-#include "memory.hpp"
+#include "output_files.hpp"
 #include "parse.hpp"
 
 namespace po = boost::program_options;
@@ -54,9 +54,13 @@ int merge_command(const Args& args) {
   const auto& vm = *parsed;
   if (parts.empty()) throw InputError("merge: no PARTS given (see capsim merge --help)");
   if (output.empty()) throw InputError("merge: missing -o OUT.h5");
-  for (const std::string* file : {&output, &csv})
-    if (!file->empty()) check_writable_directory(*file);
-  if (!sensitivity_csv.empty()) check_writable_directory(sensitivity_csv);
+  std::vector<NamedFile> inputs;
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    inputs.push_back({"part " + std::to_string(p + 1), parts[p]});
+  check_outputs(
+      "merge", inputs,
+      given_outputs(
+          *parsed, {{"output", "-o"}, {"csv", "--csv"}, {"sensitivity-csv", "--sensitivity-csv"}}));
 
   sweep::Table merged = io::read_sweep_file(parts.front());
   std::vector<std::string> source(merged.done.size());

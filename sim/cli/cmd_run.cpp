@@ -15,6 +15,7 @@
 #include "capsim/io/scenario_loader.hpp"
 #include "commands.hpp"
 #include "memory.hpp"
+#include "output_files.hpp"
 #include "parse.hpp"
 #include "progress.hpp"
 
@@ -64,14 +65,14 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   std::string output, csv, json;
   std::vector<std::string> overrides;
   std::int64_t paths = 0;
-  std::uint64_t seed = 0;
+  std::string seed_text;
   int threads = 0;
   long chunk = 256;
   opts.add_options()("help,h", "show this help")("output,o", po::value(&output),
                                                  "write series and key figures to this HDF5 file")(
       "paths,n", po::value(&paths), "number of random paths (default: time.paths)")(
-      "seed,s", po::value(&seed), "random seed (default: time.seed)")(
-      "threads,t", po::value(&threads), "worker threads (default: all cores)")(
+      "seed,s", po::value(&seed_text), "random seed (default: time.seed)")(
+      "threads,t", po::value(&threads), "worker threads (default: all cores; at most 4 per core)")(
       "set", po::value(&overrides)->composing(),
       "override a scenario key: --set key.path=value (repeatable)")(
       "save-paths", "also store every path's full series in the HDF5 file")(
@@ -95,9 +96,9 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   }
   if (vm.count("paths") && paths < 1)
     throw InputError("run: --paths must be at least 1 (got " + std::to_string(paths) + ")");
-  if (vm.count("threads") && threads < 1)
-    throw InputError("run: --threads must be at least 1 (got " + std::to_string(threads) + ")");
+  if (vm.count("threads")) check_threads("run", threads);
   if (chunk < 1) throw InputError("run: --chunk must be at least 1");
+  const std::uint64_t seed = vm.count("seed") ? parse_seed(seed_text, "run") : 0;
   if (vm.count("save-paths") && output.empty())
     throw InputError("run: --save-paths needs an output file (-o OUT.h5)");
 
@@ -121,9 +122,9 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
     throw InputError("run: " + std::to_string(run_paths) + " paths would need about " +
                      format_bytes(need) + " of memory (this machine has " + format_bytes(have) +
                      "); use fewer --paths");
+  check_outputs("run", scenario_inputs(spec.input_files),
+                given_outputs(vm, {{"output", "-o"}, {"csv", "--csv"}, {"json", "--json"}}));
   if (!output.empty()) check_disk_space(output, layout, run_paths, save_paths);
-  for (const std::string* text_output : {&csv, &json})
-    if (!text_output->empty()) check_writable_directory(*text_output);
 
   // Open the output first so that an unwritable path fails before the work.
   std::optional<io::Hdf5Output> h5;

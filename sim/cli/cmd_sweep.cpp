@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "memory.hpp"
 #include "mpi_session.hpp"
+#include "output_files.hpp"
 #include "parse.hpp"
 #include "progress.hpp"
 
@@ -159,7 +160,7 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
   std::string method_text = "grid", output, csv, shard_text, sort_text;
   std::string target_text = "total_spend_usd", sensitivity_csv;
   std::int64_t samples = 0, paths = 0;
-  std::uint64_t seed = 0;
+  std::string seed_text;
   int threads = 0, levels = 0;
   std::string method_help = "how points are chosen (default grid):";
   for (const auto& [name, description] : sweep::methods())
@@ -180,14 +181,15 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       "output,o", po::value(&output), "write the sweep (and its checkpoints) to this HDF5 file")(
       "csv", po::value(&csv), "write one row per point to this CSV file")(
       "paths,n", po::value(&paths), "random paths per point (default: time.paths)")(
-      "seed,s", po::value(&seed), "random seed of every point (default: time.seed)")(
+      "seed,s", po::value(&seed_text), "random seed of every point (default: time.seed)")(
       "set", po::value(&sets)->composing(),
       "override a key of every point: --set key.path=value (repeatable)")(
       "resume", "continue the sweep in the -o file, skipping the points it holds")(
       "shard", po::value(&shard_text), "run only part I of N of the points: --shard I/N")(
       "sort", po::value(&sort_text),
       "order the summary by a key figure's mean: NAME or NAME:desc (e.g. total_spend_usd)")(
-      "threads,t", po::value(&threads), "worker threads per process (default: all cores)")(
+      "threads,t", po::value(&threads),
+      "worker threads per process (default: all cores; at most 4 per core)")(
       "checkpoint-seconds", po::value(&checkpoint_seconds),
       "write the -o file at most this often (default 0: after every point)")("quiet,q",
                                                                              "no progress bar");
@@ -203,15 +205,12 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     if (scenario.empty()) throw InputError("sweep: missing SCENARIO (see capsim sweep --help)");
     if (vm.count("paths") && paths < 1)
       throw InputError("sweep: --paths must be at least 1 (got " + std::to_string(paths) + ")");
-    if (vm.count("threads") && threads < 1)
-      throw InputError("sweep: --threads must be at least 1 (got " + std::to_string(threads) + ")");
+    if (vm.count("threads")) check_threads("sweep", threads);
+    const std::uint64_t seed = vm.count("seed") ? parse_seed(seed_text, "sweep") : 0;
     if (!(checkpoint_seconds >= 0.0))
       throw InputError("sweep: --checkpoint-seconds must be 0 or more");
     if (vm.count("resume") && output.empty())
       throw InputError("sweep: --resume needs the sweep's output file (-o OUT.h5)");
-    for (const std::string* file : {&output, &csv})
-      if (!file->empty()) check_writable_directory(*file);
-    if (!sensitivity_csv.empty()) check_writable_directory(sensitivity_csv);
     if (vm.count("shard") && output.empty() && csv.empty())
       throw InputError("sweep: --shard needs an output file (-o PART.h5) to merge later");
 
@@ -233,6 +232,11 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
 
     const auto registries = models::builtin_registries();
     const ScenarioSpec base = io::load_scenario(scenario, registries, sets);
+    // -o may name an existing sweep file (--resume reads it, then rewrites it).
+    check_outputs(
+        "sweep", scenario_inputs(base.input_files),
+        given_outputs(
+            vm, {{"output", "-o"}, {"csv", "--csv"}, {"sensitivity-csv", "--sensitivity-csv"}}));
     definition.paths = paths > 0 ? paths : base.time.paths;
     // Refuse a point too large for this machine before any work (several
     // small points may run at once, but then each is well below this).

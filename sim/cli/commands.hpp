@@ -15,5 +15,8 @@ int validate_command(const Args& args);
 int list_command(const Args& args);
 int sweep_command(const Args& args, const std::atomic<bool>& cancel);
 int merge_command(const Args& args);
+int report_command(const Args& args);
+int size_command(const Args& args);
+int calibrate_command(const Args& args);
 
 }  // namespace capsim::cli

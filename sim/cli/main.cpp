@@ -30,8 +30,11 @@ Commands:
   run SCENARIO       simulate a scenario; key figures on stdout, series to HDF5
   sweep SCENARIO     run a scenario at many points of varied keys (--vary)
   merge PARTS...     join the shards of a sweep into one file
+  report FILE.h5     an HTML page with charts of a run or sweep file (-o PAGE.html)
   validate FILE...   check scenarios without running them
   list [WHAT]        list the models (WHAT=models) or the outputs (WHAT=metrics)
+  size --rate R      GPUs a request rate needs for a service level (Erlang C)
+  calibrate TRACE    fit a request-level inference class to a request trace (CSV)
 
 Options:
   -h, --help         show this help (or `capsim COMMAND --help`)
@@ -59,8 +62,11 @@ int dispatch(int argc, char** argv) {
   if (command == "run") return capsim::cli::run_command(args, g_cancel);
   if (command == "sweep") return capsim::cli::sweep_command(args, g_cancel);
   if (command == "merge") return capsim::cli::merge_command(args);
+  if (command == "report") return capsim::cli::report_command(args);
   if (command == "validate") return capsim::cli::validate_command(args);
   if (command == "list") return capsim::cli::list_command(args);
+  if (command == "size") return capsim::cli::size_command(args);
+  if (command == "calibrate") return capsim::cli::calibrate_command(args);
   std::cerr << "capsim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

@@ -1,5 +1,6 @@
 #include "memory.hpp"
 
+#include <sched.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <thread>
 
 #include "capsim/error.hpp"
 
@@ -50,6 +52,26 @@ std::uint64_t saved_paths_bytes(const Layout& layout, std::int64_t paths) {
   return to_bytes(static_cast<long double>(std::max(layout.steps, 0)) *
                   static_cast<long double>(std::max<std::int64_t>(paths, 0)) *
                   static_cast<long double>(layout.series_columns));
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+void check_threads(const std::string& command, int threads) {
+  if (threads < 1)
+    throw InputError(command + ": --threads must be at least 1 (got " + std::to_string(threads) +
+                     ")");
+  const int cores = available_cores();
+  const long most = static_cast<long>(kThreadsPerCore) * cores;
+  if (threads > most)
+    throw InputError(command + ": --threads must be at most " + std::to_string(most) + " (" +
+                     std::to_string(kThreadsPerCore) + " per core, " + std::to_string(cores) +
+                     (cores == 1 ? " core" : " cores") + " available; got " +
+                     std::to_string(threads) + ")");
 }
 
 std::string format_bytes(std::uint64_t bytes) {

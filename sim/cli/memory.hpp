@@ -26,6 +26,18 @@ std::uint64_t saved_paths_bytes(const Layout& layout, std::int64_t paths);
 // it. Throws RuntimeError naming the path.
 void check_writable_directory(const std::string& path);
 
+// Cores this process may run on (its CPU affinity mask), at least 1.
+int available_cores();
+
+// The most --threads accepted, per available core: a few threads per core
+// can hide waits, more only add switching, and tens of thousands exhaust the
+// machine's process table (other programs' fork then fails).
+inline constexpr int kThreadsPerCore = 4;
+
+// --threads must be in [1, kThreadsPerCore * available_cores()]; throws
+// InputError naming `command` otherwise.
+void check_threads(const std::string& command, int threads);
+
 // "3.2 TiB", "512 MiB", "900 bytes": binary units, one decimal.
 std::string format_bytes(std::uint64_t bytes);
 

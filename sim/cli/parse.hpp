@@ -2,9 +2,13 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <charconv>
+#include <cstdint>
 #include <iostream>
 #include <optional>
+#include <string>
 
+#include "capsim/error.hpp"
 #include "commands.hpp"
 
 namespace capsim::cli {
@@ -32,6 +36,20 @@ std::optional<boost::program_options::variables_map> parse_args(
   }
   po::notify(vm);
   return vm;
+}
+
+// The value of --seed, read as the scenario's time.seed is: a whole number in
+// [0, 2^64 - 1]. (Boost's conversion to an unsigned type would take "-1" as
+// 2^64 - 1.) Throws InputError naming `command`.
+inline std::uint64_t parse_seed(const std::string& text, const std::string& command) {
+  std::uint64_t seed = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, seed);
+  if (text.empty() || ec != std::errc() || stop != end)
+    throw InputError(command +
+                     ": --seed must be a whole number in [0, 18446744073709551615] (got '" + text +
+                     "')");
+  return seed;
 }
 
 }  // namespace capsim::cli

@@ -137,6 +137,31 @@ void Writer::attr_uint64(hid_t object, const std::string& name, std::uint64_t va
   attr_scalar(object, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
+namespace {
+
+// The C strings of `values`, for H5Awrite and H5Dwrite of variable-length texts.
+std::vector<const char*> c_strings(const std::vector<std::string>& values) {
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  return pointers;
+}
+
+}  // namespace
+
+void Writer::attr_strings(hid_t object, const std::string& name,
+                          const std::vector<std::string>& values) const {
+  const Handle type = string_type();
+  const Handle space = simple_space({values.size()});
+  const Handle attr(
+      check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+            "create attribute " + name),
+      H5Aclose);
+  if (values.empty()) return;
+  check_status(H5Awrite(attr.get(), type.get(), c_strings(values).data()),
+               "write attribute " + name);
+}
+
 void Writer::strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
                      std::vector<hsize_t> dims) const {
   if (dims.empty()) dims = {values.size()};
@@ -147,11 +172,9 @@ void Writer::strings(hid_t parent, const std::string& name, const std::vector<st
                          "create dataset " + name),
                    H5Dclose);
   if (values.empty()) return;
-  std::vector<const char*> pointers;
-  pointers.reserve(values.size());
-  for (const auto& v : values) pointers.push_back(v.c_str());
-  check_status(H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-               "write dataset " + name);
+  check_status(
+      H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, c_strings(values).data()),
+      "write dataset " + name);
 }
 
 Handle Writer::compressed_layout(const std::vector<hsize_t>& chunk) const {
@@ -235,6 +258,9 @@ Handle create_file(const std::string& temp_path, const std::string& final_path,
     const int error = errno;
     std::string detail = error != 0 ? std::strerror(error) : hdf5_error_detail();
     H5Eclear2(H5E_DEFAULT);
+    // On a full disk the file is created but its first block cannot be
+    // written: remove what was left (the name is this process's own).
+    std::remove(temp_path.c_str());
     throw RuntimeError("cannot create output file " + final_path + " (temporary file " + temp_path +
                        "): " + detail);
   }
@@ -302,7 +328,7 @@ std::string Reader::attr_string(hid_t object, const std::string& name) const {
     fail("attribute " + name + " is not a text");
   const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memory.get(), H5T_VARIABLE);
-  H5Tset_cset(memory.get(), H5T_CSET_UTF8);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));  // ASCII or UTF-8, as stored
   char* text = nullptr;
   if (H5Aread(attr.get(), memory.get(), &text) < 0) fail("cannot read attribute " + name);
   std::string value = text != nullptr ? text : "";
@@ -337,7 +363,43 @@ std::uint64_t Reader::attr_uint64(hid_t object, const std::string& name) const {
 }
 
 double Reader::attr_double(hid_t object, const std::string& name) const {
-  return read_scalar_attr<double>(*this, object, name, H5T_NATIVE_DOUBLE);
+  if (!has_attr(object, name)) fail("missing attribute " + name);
+  const Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) fail("cannot open attribute " + name);
+  const Handle type(H5Aget_type(attr.get()), H5Tclose);
+  const Handle space(H5Aget_space(attr.get()), H5Sclose);
+  const H5T_class_t cls = type ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || !space ||
+      H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail("attribute " + name + " is not a number");
+  double value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail("cannot read attribute " + name);
+  return value;
+}
+
+std::vector<std::string> Reader::attr_strings(hid_t object, const std::string& name) const {
+  if (!has_attr(object, name)) fail("missing attribute " + name);
+  const Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr) fail("cannot open attribute " + name);
+  const Handle type(H5Aget_type(attr.get()), H5Tclose);
+  const Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (!type || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0 ||
+      !space || H5Sget_simple_extent_ndims(space.get()) != 1)
+    fail("attribute " + name + " is not a list of texts");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out;
+  if (count <= 0) return out;
+  const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(memory.get(), H5T_VARIABLE);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));  // ASCII or UTF-8, as stored
+  std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
+  if (H5Aread(attr.get(), memory.get(), pointers.data()) < 0) fail("cannot read attribute " + name);
+  out.reserve(pointers.size());
+  for (char* p : pointers) {
+    out.emplace_back(p != nullptr ? p : "");
+    H5free_memory(p);
+  }
+  return out;
 }
 
 Handle Reader::group(hid_t parent, const std::string& name) const {
@@ -422,7 +484,7 @@ std::vector<std::string> Reader::strings(hid_t parent, const std::string& name) 
   if (count == 0) return out;
   const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memory.get(), H5T_VARIABLE);
-  H5Tset_cset(memory.get(), H5T_CSET_UTF8);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));  // ASCII or UTF-8, as stored
   std::vector<char*> pointers(count, nullptr);
   if (H5Dread(set.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0)
     fail("cannot read dataset " + name);

@@ -94,6 +94,9 @@ class Writer {
   void attr_double(hid_t object, const std::string& name, double value) const;
   void attr_int64(hid_t object, const std::string& name, std::int64_t value) const;
   void attr_uint64(hid_t object, const std::string& name, std::uint64_t value) const;
+  // A one-dimensional string attribute (of length 0 when `values` is empty).
+  void attr_strings(hid_t object, const std::string& name,
+                    const std::vector<std::string>& values) const;
   // A string dataset of shape `dims` (one dimension when empty) from
   // row-major `values`.
   void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
@@ -135,7 +138,7 @@ class TempFileGuard {
 std::string temporary_name(const std::string& final_path);
 
 // Creates (truncates) the HDF5 file `temp_path`, to become `final_path`.
-// Throws RuntimeError naming both.
+// Throws RuntimeError naming both, and leaves no `temp_path` behind.
 Handle create_file(const std::string& temp_path, const std::string& final_path,
                    const Writer& writer);
 
@@ -156,6 +159,7 @@ class Reader {
   std::int64_t attr_int64(hid_t object, const std::string& name) const;
   std::uint64_t attr_uint64(hid_t object, const std::string& name) const;
   double attr_double(hid_t object, const std::string& name) const;
+  std::vector<std::string> attr_strings(hid_t object, const std::string& name) const;
   Handle group(hid_t parent, const std::string& name) const;
   // The names of a group's members, in name order.
   std::vector<std::string> members(hid_t group) const;

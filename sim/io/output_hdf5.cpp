@@ -14,6 +14,7 @@
 #include "capsim/error.hpp"
 #include "capsim/io/output.hpp"
 #include "hdf5_file.hpp"
+#include "text_util.hpp"
 
 namespace capsim::io {
 
@@ -173,11 +174,16 @@ struct Hdf5Output::Impl {
 void Hdf5Output::Impl::write_root_attributes(const ScenarioSpec& spec,
                                              const RunResult& result) const {
   const hid_t root = file.get();
+  writer.attr_string(root, "format", kRunFormat);
   const int format_version = kFormatVersion;
   writer.attr_scalar(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &format_version);
   writer.attr_string(root, "capsim_version", CAPSIM_VERSION);
   writer.attr_string(root, "scenario_name", spec.name);
+  writer.attr_string(root, "scenario_file", detail::printable_utf8(spec.source_file));
+  writer.attr_strings(root, "extends", detail::printable_utf8(spec.extends));
+  writer.attr_strings(root, "overrides", detail::printable_utf8(spec.overrides));
   writer.attr_string(root, "scenario_yaml", spec.resolved_yaml);
+  writer.attr_double(root, "budget_usd", spec.finance.budget_usd);
   const std::uint64_t seed = result.seed;
   writer.attr_scalar(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed);
   const std::int64_t path_count = result.paths;

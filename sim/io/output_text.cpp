@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capsim/error.hpp"
@@ -31,11 +33,11 @@ using detail::readable;
 using detail::shown;
 using detail::TextOutput;
 
-// One row of output: a key figure, or one class of a per-class key figure.
+// One row of output: a key figure, or one class (region) of a per-class
+// (per-region) key figure.
 struct Row {
   std::string name;  // e.g. "unserved_fraction[chat]"
   const KeyFigureInfo* info = nullptr;
-  std::string class_name;  // empty unless per class
   std::array<double, 4> stats{};
 };
 
@@ -44,12 +46,10 @@ std::vector<Row> rows_of(const RunResult& result) {
   const std::vector<std::string> names = key_figure_column_names(layout);
   std::vector<Row> rows;
   for (const KeyFigureInfo& info : layout.key_figures) {
-    const bool per_class = !info.dims.empty();
     for (Eigen::Index i = 0; i < info.width; ++i) {
       Row row;
       row.info = &info;
       row.name = names[static_cast<std::size_t>(info.offset + i)];
-      if (per_class) row.class_name = layout.classes.at(static_cast<std::size_t>(i));
       for (Eigen::Index j = 0; j < 4; ++j)
         row.stats[static_cast<std::size_t>(j)] = result.key_figure_stats(j, info.offset + i);
       rows.push_back(std::move(row));
@@ -58,7 +58,43 @@ std::vector<Row> rows_of(const RunResult& result) {
   return rows;
 }
 
+// `--set ARG`, quoted for a POSIX shell when ARG holds anything else than
+// letters, digits and _.=:,+-/ (so that the line can be pasted back).
+std::string set_argument(const std::string& arg) {
+  const bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](unsigned char c) {
+    return std::isalnum(c) ||
+           std::string_view("_.=:,+-/").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+  if (plain) return "--set " + arg;
+  std::string quoted = "'";
+  for (char c : arg) {
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += c;
+  }
+  quoted += '\'';
+  return "--set " + quoted;
+}
+
 }  // namespace
+
+std::string provenance_text(const ScenarioSpec& spec) {
+  // File names and overrides may hold any bytes; the terminal gets UTF-8.
+  std::string text = "  from " + detail::printable_utf8(spec.source_file);
+  for (std::size_t i = 0; i < spec.extends.size(); ++i) {
+    text += i == 0 ? ", extending " : ", ";
+    text += detail::printable_utf8(spec.extends[i]);
+  }
+  text += "\n  overrides:";
+  if (spec.overrides.empty()) text += " none (the scenario as written)";
+  for (const auto& o : spec.overrides) {
+    text += ' ';
+    text += detail::printable_utf8(set_argument(o));
+  }
+  text += "\n  capsim " CAPSIM_VERSION "\n";
+  return text;
+}
 
 std::vector<std::string> key_figure_column_names(const Layout& layout) {
   std::vector<std::string> names(static_cast<std::size_t>(layout.key_figure_columns));
@@ -67,7 +103,8 @@ std::vector<std::string> key_figure_column_names(const Layout& layout) {
       names[static_cast<std::size_t>(info.offset + i)] =
           info.dims.empty()
               ? info.name
-              : info.name + "[" + layout.classes.at(static_cast<std::size_t>(i)) + "]";
+              : info.name + "[" +
+                    layout.dim_labels(info.dims.front()).at(static_cast<std::size_t>(i)) + "]";
   return names;
 }
 
@@ -80,7 +117,7 @@ void print_key_figures(std::ostream& out, const ScenarioSpec& spec, const RunRes
     std::snprintf(seconds, sizeof seconds, "%.2f", result.wall_seconds);
     out << ", run time " << seconds << " s";
   }
-  out << "\n\n";
+  out << "\n" << provenance_text(spec) << "\n";
 
   struct Line {
     std::string name, unit;
@@ -165,10 +202,11 @@ void write_key_figures_json(const std::string& path, const ScenarioSpec& spec,
       out << ", " << stats(info.offset) << "}";
       continue;
     }
-    out << ",\n      \"by_class\": {";
+    const Dim dim = info.dims.front();
+    out << ",\n      " << (dim == Dim::region ? "\"by_region\"" : "\"by_class\"") << ": {";
     for (Eigen::Index i = 0; i < info.width; ++i) {
       out << (i == 0 ? "\n" : ",\n") << "        "
-          << json_string(layout.classes.at(static_cast<std::size_t>(i))) << ": {"
+          << json_string(layout.dim_labels(dim).at(static_cast<std::size_t>(i))) << ": {"
           << stats(info.offset + i) << "}";
     }
     out << "\n      }}";

@@ -1,16 +1,23 @@
 #include "capsim/io/scenario_loader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "scenario_tree.hpp"
 #include "scenario_validate.hpp"
+#include "text_util.hpp"
 
 namespace capsim::io {
 
@@ -24,7 +31,6 @@ using detail::TreeNode;
 using detail::TreePos;
 
 constexpr std::size_t kMaxOverridePathSegments = 32;
-constexpr std::size_t kMaxReported = 100;  // errors listed before "N more"
 
 // Reads scenario files and resolves `extend:` chains into one tree.
 class DocumentResolver {
@@ -48,6 +54,8 @@ class DocumentResolver {
     const auto text = read(path, shown, from);
     if (!text) return std::nullopt;
     const int file = sources_.add(shown);
+    files_read_.push_back(path.string());
+    if (from) extended_.push_back(shown);
     chain_.push_back(identity);
     shown_chain_.push_back(shown);
     auto resolved =
@@ -56,6 +64,11 @@ class DocumentResolver {
     shown_chain_.pop_back();
     return resolved;
   }
+
+  // Every file read so far, as opened (the scenario and its extends).
+  const std::vector<std::string>& files_read() const { return files_read_; }
+  // The files read through `extend`, in the order they were read.
+  const std::vector<std::string>& extended() const { return extended_; }
 
   std::optional<TreeNode> text(const std::string& text, const std::string& name,
                                const fs::path& base_dir) {
@@ -93,56 +106,61 @@ class DocumentResolver {
     // Messages about an extend target name it and point at the extend line;
     // messages about the scenario itself point at the file.
     const std::string what = from ? "cannot read '" + shown + "'" : "cannot read scenario";
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (!fs::exists(status)) {
-      error(from, "extend", what + ": no such file", shown);
+    const auto fail = [&](const std::string& message) {
+      error(from, "extend", what + ": " + message, shown);
       return std::nullopt;
+    };
+    // Opened without blocking and checked on the open file: opening a FIFO
+    // with no writer would otherwise wait forever (deaf to Ctrl-C, which only
+    // sets a flag), and a file swapped for another between a check and the
+    // open is still seen for what it is.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      const int e = errno;
+      return fail(e == ENOENT || e == ENOTDIR
+                      ? std::string("no such file")
+                      : "cannot open file (" + std::string(std::strerror(e)) + ")");
     }
-    if (fs::is_directory(status)) {
-      error(from, "extend", what + ": is a directory (expected a YAML file)", shown);
-      return std::nullopt;
-    }
-    // A base file must be a regular file; the scenario itself may also be a
-    // pipe (`capsim run <(make-scenario)`), read up to the size limit.
-    if (from && !fs::is_regular_file(status)) {
-      error(from, "extend", what + ": not a regular file", shown);
-      return std::nullopt;
-    }
+    const struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0)
+      return fail("cannot open file (" + std::string(std::strerror(errno)) + ")");
+    if (S_ISDIR(info.st_mode)) return fail("is a directory (expected a YAML file)");
+    // A pipe, a FIFO or a device: no size to check and no end to rely on.
+    if (!S_ISREG(info.st_mode))
+      return fail("not a regular file (expected a YAML file; got a " + file_type(info.st_mode) +
+                  ")");
     const TreeLimits limits;
-    const auto size = fs::is_regular_file(status) ? fs::file_size(path, ec) : 0;
-    if (!ec && size > limits.max_bytes) {
-      error(from, "extend",
-            what + ": file too large (got " + std::to_string(size) + " bytes, expected at most " +
-                std::to_string(limits.max_bytes) + ")",
-            shown);
-      return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      error(from, "extend", what + ": cannot open file", shown);
-      return std::nullopt;
-    }
-    // Read at most one byte past the limit, so that a file that grows or a
-    // device that never ends (/dev/zero) is refused, not read forever.
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    if (size > limits.max_bytes)
+      return fail("file too large (got " + std::to_string(size) + " bytes, expected at most " +
+                  std::to_string(limits.max_bytes) + ")");
+    // Read at most one byte past the limit, so that a file that grows while
+    // it is read is refused, not read forever.
     std::string text;
     char block[1 << 16];
-    while (text.size() <= limits.max_bytes && in) {
-      in.read(block, sizeof block);
-      text.append(block, static_cast<std::size_t>(in.gcount()));
+    while (text.size() <= limits.max_bytes) {
+      const ssize_t got = ::read(fd, block, sizeof block);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return fail("read error (" + std::string(std::strerror(errno)) + ")");
+      if (got == 0) break;
+      text.append(block, static_cast<std::size_t>(got));
     }
-    if (in.bad()) {
-      error(from, "extend", what + ": read error", shown);
-      return std::nullopt;
-    }
-    if (text.size() > limits.max_bytes) {
-      error(from, "extend",
-            what + ": file too large (got more than " + std::to_string(limits.max_bytes) +
-                " bytes, expected at most " + std::to_string(limits.max_bytes) + ")",
-            shown);
-      return std::nullopt;
-    }
+    if (text.size() > limits.max_bytes)
+      return fail("file too large (got more than " + std::to_string(limits.max_bytes) +
+                  " bytes, expected at most " + std::to_string(limits.max_bytes) + ")");
     return text;
+  }
+
+  static std::string file_type(mode_t mode) {
+    if (S_ISFIFO(mode)) return "pipe or FIFO";
+    if (S_ISCHR(mode)) return "character device";
+    if (S_ISBLK(mode)) return "block device";
+    if (S_ISSOCK(mode)) return "socket";
+    return "special file";
   }
 
   std::optional<TreeNode> parse_and_resolve(const std::string& text, int file_index,
@@ -202,8 +220,10 @@ class DocumentResolver {
 
   Sources& sources_;
   std::vector<Diagnostic>& diagnostics_;
+  std::vector<std::string> files_read_;
   std::vector<std::string> chain_;  // identities of the files being resolved
   std::vector<std::string> shown_chain_;
+  std::vector<std::string> extended_;
 };
 
 void set_positions(TreeNode& node, const TreePos& pos) {
@@ -229,7 +249,8 @@ TreeNode empty_map(const TreePos& pos) {
 
 // Applies `--set key.path=value` overrides, in order, on top of the resolved
 // document. A value replaces what is at its path whole (a map value does not
-// merge); a null value removes the key.
+// merge); a null value removes the key (recorded, so that an unknown one is
+// still reported).
 void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, Sources& sources,
                      std::vector<Diagnostic>& diagnostics) {
   if (overrides.empty()) return;
@@ -297,12 +318,14 @@ void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, 
       if (node->is_map()) {
         TreeNode* next = node->find(segment);
         if (last) {
-          if (value->is_null())
+          if (value->is_null()) {
             node->erase(segment);
-          else if (next)
+            node->nulls.push_back(TreeEntry{segment, pos, std::move(*value)});
+          } else if (next) {
             *next = std::move(*value);
-          else
+          } else {
             node->entries.push_back(TreeEntry{segment, pos, std::move(*value)});
+          }
           break;
         }
         if (!next) {
@@ -344,35 +367,45 @@ void apply_overrides(TreeNode& root, const std::vector<std::string>& overrides, 
 }
 
 // Diagnostics sorted by file (in the order files were first named), then line
-// and column, so they read top to bottom. A document with thousands of errors
-// (a wrong file, or a generated one) is cut to the first kMaxReported and a
-// count of the rest, so the report stays readable and quick to print.
+// and column, so they read top to bottom; errors at the same place keep the
+// order they were found in. A document with thousands of errors (a wrong
+// file, or a generated one) is cut to the first kMaxReported and a count of
+// the rest, so the report stays readable and quick to print: only those are
+// sorted, by their positions alone, not the whole list.
 void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
   std::vector<std::string> files;
-  for (const auto& d : diagnostics)
-    if (std::find(files.begin(), files.end(), d.mark.file) == files.end())
-      files.push_back(d.mark.file);
-  const auto file_rank = [&](const Diagnostic& d) {
-    return std::find(files.begin(), files.end(), d.mark.file) - files.begin();
+  struct Key {
+    std::ptrdiff_t file;
+    int line, column;
+    std::size_t index;
+    bool operator<(const Key& o) const {
+      return std::tie(file, line, column, index) < std::tie(o.file, o.line, o.column, o.index);
+    }
   };
-  std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                   [&](const Diagnostic& a, const Diagnostic& b) {
-                     const auto fa = file_rank(a);
-                     const auto fb = file_rank(b);
-                     if (fa != fb) return fa < fb;
-                     if (a.mark.line != b.mark.line) return a.mark.line < b.mark.line;
-                     return a.mark.column < b.mark.column;
-                   });
-  if (diagnostics.size() > kMaxReported) {
-    const std::size_t more = diagnostics.size() - kMaxReported;
-    diagnostics.resize(kMaxReported);
-    diagnostics.push_back(
-        Diagnostic{SourceMark{diagnostics.back().mark.file, 0, 0}, "",
+  std::vector<Key> keys;
+  keys.reserve(diagnostics.size());
+  for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+    const SourceMark& m = diagnostics[i].mark;
+    auto it = std::find(files.begin(), files.end(), m.file);
+    if (it == files.end()) it = files.insert(files.end(), m.file);
+    keys.push_back(Key{it - files.begin(), m.line, m.column, i});
+  }
+  const std::size_t shown = std::min(keys.size(), detail::kMaxReported);
+  std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(shown), keys.end());
+  std::vector<Diagnostic> sorted;
+  sorted.reserve(shown + 1);
+  for (std::size_t i = 0; i < shown; ++i) sorted.push_back(std::move(diagnostics[keys[i].index]));
+  if (diagnostics.size() > shown) {
+    const std::size_t more = diagnostics.size() - shown;
+    sorted.push_back(
+        Diagnostic{SourceMark{sorted.back().mark.file, 0, 0}, "",
                    std::to_string(more) + " more errors not shown (fix the ones above first)"});
   }
+  diagnostics = std::move(sorted);
 }
 
-ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sources& sources,
+ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown,
+                    const DocumentResolver& resolver, Sources& sources,
                     const models::ModelRegistries& registries,
                     const std::vector<std::string>& overrides,
                     std::vector<Diagnostic>& diagnostics) {
@@ -392,8 +425,13 @@ ScenarioSpec finish(std::optional<TreeNode> root, const std::string& shown, Sour
     sort_diagnostics(diagnostics);
     throw InputError(std::move(diagnostics));
   }
-  if (spec.name.empty()) spec.name = fs::path(shown).stem().string();
+  // A file name may hold any bytes; the name is written to terminals, JSON
+  // and UTF-8 strings in HDF5.
+  if (spec.name.empty()) spec.name = detail::printable_utf8(fs::path(shown).stem().string());
   spec.source_file = shown;
+  spec.input_files = resolver.files_read();
+  spec.extends = resolver.extended();
+  spec.overrides = overrides;
   spec.resolved_yaml = detail::emit_tree(*root);
   return spec;
 }
@@ -406,7 +444,7 @@ ScenarioSpec load_scenario(const std::string& path, const models::ModelRegistrie
   std::vector<Diagnostic> diagnostics;
   DocumentResolver resolver(sources, diagnostics);
   auto root = resolver.file(fs::path(path), path, nullptr);
-  return finish(std::move(root), path, sources, registries, overrides, diagnostics);
+  return finish(std::move(root), path, resolver, sources, registries, overrides, diagnostics);
 }
 
 ScenarioSpec load_scenario_text(const std::string& text, const std::string& name,
@@ -417,7 +455,7 @@ ScenarioSpec load_scenario_text(const std::string& text, const std::string& name
   std::vector<Diagnostic> diagnostics;
   DocumentResolver resolver(sources, diagnostics);
   auto root = resolver.text(text, name, fs::path(base_dir));
-  return finish(std::move(root), name, sources, registries, overrides, diagnostics);
+  return finish(std::move(root), name, resolver, sources, registries, overrides, diagnostics);
 }
 
 }  // namespace capsim::io

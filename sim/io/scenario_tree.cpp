@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text_util.hpp"
+
 namespace capsim::io::detail {
 
 int Sources::add(const std::string& name) {
@@ -232,41 +234,6 @@ TreePos position_of(const std::string& text, std::size_t offset, int file) {
   return pos;
 }
 
-// Offset of the first byte that is not part of well-formed UTF-8 (no
-// overlong forms, surrogates or code points above U+10FFFF), or npos.
-std::size_t invalid_utf8_offset(const std::string& text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = byte(i);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + length > text.size()) return i;
-    if (byte(i + 1) < lo || byte(i + 1) > hi) return i;
-    for (std::size_t k = 2; k < length; ++k)
-      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
-    i += length;
-  }
-  return std::string::npos;
-}
-
 void emit(YAML::Emitter& out, const TreeNode& node) {
   switch (node.kind) {
     case TreeNode::Kind::null:
@@ -307,9 +274,26 @@ bool names_other_model(const TreeNode& base, const TreeNode& overlay) {
 
 }  // namespace
 
-std::optional<TreeNode> parse_tree(const std::string& text, int file, const Sources& sources,
+std::optional<TreeNode> parse_tree(const std::string& raw_text, int file, const Sources& sources,
                                    const TreeLimits& limits, std::vector<Diagnostic>& diagnostics) {
   const SourceMark whole_file = sources.mark(TreePos{file, 0, 0});
+  // YAML breaks lines at LF, CR LF and a lone CR (old Mac line ends);
+  // yaml-cpp only at the first two, so a lone CR becomes LF here (the same
+  // number of bytes: positions do not move).
+  std::string with_lf;
+  const bool lone_cr = [&] {
+    for (std::size_t i = raw_text.find('\r'); i != std::string::npos;
+         i = raw_text.find('\r', i + 1))
+      if (i + 1 == raw_text.size() || raw_text[i + 1] != '\n') return true;
+    return false;
+  }();
+  if (lone_cr && raw_text.size() <= limits.max_bytes) {
+    with_lf = raw_text;
+    for (std::size_t i = 0; i < with_lf.size(); ++i)
+      if (with_lf[i] == '\r' && (i + 1 == with_lf.size() || with_lf[i + 1] != '\n'))
+        with_lf[i] = '\n';
+  }
+  const std::string& text = with_lf.empty() ? raw_text : with_lf;
   if (text.size() > limits.max_bytes) {
     diagnostics.push_back(Diagnostic{whole_file, "",
                                      "document too large (got " + std::to_string(text.size()) +
@@ -362,6 +346,14 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
     base = std::move(overlay);
     return;
   }
+  // Onto an empty map (a file's own keys onto what its extends left), the
+  // overlay is taken whole: no index of a hundred thousand keys to build.
+  if (base.entries.empty() && base.nulls.empty()) {
+    const TreePos pos = base.pos;
+    base = std::move(overlay);
+    base.pos = pos;
+    return;
+  }
   // Keys are looked up in a hash of the base's keys, so merging two large
   // maps stays linear; removed entries are dropped in one pass at the end.
   std::unordered_map<std::string, std::size_t> index;
@@ -372,6 +364,7 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
     const auto it = index.find(e.key);
     if (e.value.is_null()) {
       if (it != index.end()) removed[it->second] = true;
+      base.nulls.push_back(std::move(e));
     } else if (it != index.end() && !removed[it->second]) {
       merge_tree(base.entries[it->second].value, std::move(e.value));
     } else {
@@ -382,6 +375,7 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
       base.entries.push_back(std::move(e));
     }
   }
+  for (auto& e : overlay.nulls) base.nulls.push_back(std::move(e));
   if (std::find(removed.begin(), removed.end(), true) == removed.end()) return;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < base.entries.size(); ++i)
@@ -394,6 +388,8 @@ void merge_tree(TreeNode& base, TreeNode overlay) {
 
 void strip_nulls(TreeNode& node) {
   if (node.is_map()) {
+    for (auto& e : node.entries)
+      if (e.value.is_null()) node.nulls.push_back(e);
     std::erase_if(node.entries, [](const TreeEntry& e) { return e.value.is_null(); });
     for (auto& e : node.entries) strip_nulls(e.value);
   } else if (node.is_sequence()) {

@@ -48,6 +48,11 @@ struct TreeNode {
   std::string text;                // scalar text
   std::vector<TreeNode> items;     // sequence
   std::vector<TreeEntry> entries;  // map, in document order, keys unique
+  // map: keys written with a null value (the default applies, or an
+  // inherited value is removed). They are not entries, but the validator
+  // still reports the unknown ones: a misspelt key is an error whatever its
+  // value.
+  std::vector<TreeEntry> nulls;
   TreePos pos;
 
   bool is_map() const { return kind == Kind::map; }
@@ -81,13 +86,13 @@ std::optional<TreeNode> parse_tree(const std::string& text, int file, const Sour
                                    const TreeLimits& limits, std::vector<Diagnostic>& diagnostics);
 
 // Merges `overlay` onto `base`: maps merge key by key recursively; scalars and
-// lists replace; a null value removes the key. A map with a `model:` key whose
-// value differs from the base's replaces the base map whole, so parameters of
-// one model never leak into another.
+// lists replace; a null value removes the key (and is kept in `nulls`). A map
+// with a `model:` key whose value differs from the base's replaces the base
+// map whole, so parameters of one model never leak into another.
 void merge_tree(TreeNode& base, TreeNode overlay);
 
-// Removes map entries whose value is null, recursively (null = "use the
-// default").
+// Moves map entries whose value is null to the map's `nulls`, recursively
+// (null = "use the default").
 void strip_nulls(TreeNode& node);
 
 // The tree as YAML text (block style; lists of scalars in flow style).

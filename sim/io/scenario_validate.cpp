@@ -1,5 +1,7 @@
 #include "validator.hpp"
 
+#include "text_util.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 
 namespace capsim::io::detail {
 
@@ -79,12 +82,21 @@ bool is_yaml_special_float(const std::string& text) {
 
 namespace {
 
-// Optimal string alignment distance (edits plus adjacent swaps).
+// ASCII lower case: keys and names are ASCII, and this runs in the inner
+// loop of the distance below (the C library's tolower costs a call per byte).
+constexpr char fold(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Optimal string alignment distance (edits plus adjacent swaps), ignoring
+// case. It runs once per unknown key and candidate, so a document with a
+// hundred thousand unknown keys must not allocate here: the table is one
+// buffer per thread, reused.
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   const std::size_t n = a.size();
   const std::size_t m = b.size();
-  // One flat (n + 1) x (m + 1) table: this runs once per unknown key.
-  std::vector<std::size_t> table((n + 1) * (m + 1));
+  thread_local std::vector<std::size_t> table;
+  if (table.size() < (n + 1) * (m + 1)) table.resize((n + 1) * (m + 1));
   const auto d = [&](std::size_t i, std::size_t j) -> std::size_t& {
     return table[i * (m + 1) + j];
   };
@@ -92,13 +104,21 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   for (std::size_t j = 0; j <= m; ++j) d(0, j) = j;
   for (std::size_t i = 1; i <= n; ++i) {
     for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      const std::size_t cost = fold(a[i - 1]) == fold(b[j - 1]) ? 0 : 1;
       d(i, j) = std::min({d(i - 1, j) + 1, d(i, j - 1) + 1, d(i - 1, j - 1) + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+      if (i > 1 && j > 1 && fold(a[i - 1]) == fold(b[j - 2]) && fold(a[i - 2]) == fold(b[j - 1]))
         d(i, j) = std::min(d(i, j), d(i - 2, j - 2) + 1);
     }
   }
   return d(n, m);
+}
+
+// Whether `text` starts with `prefix`, ignoring case.
+bool starts_with_folded(const std::string& text, const std::string& prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (fold(text[i]) != fold(prefix[i])) return false;
+  return true;
 }
 
 }  // namespace
@@ -129,16 +149,37 @@ MapReader::MapReader(Validator& v, const TreeNode* node, std::string path, const
 
 void MapReader::finish() {
   if (!node_) return;
-  for (const auto& e : node_->entries) {
-    if (std::find(known_.begin(), known_.end(), e.key) != known_.end()) continue;
-    const std::string suggestion = closest_match(e.key, known_);
+  std::string expected;  // the valid keys, listed once for all unknown ones
+  // Unknown keys per file: errors are listed by file and line and only the
+  // first kMaxReported are shown, so past that many in one file the others
+  // of this map are never shown; they are counted with a short message
+  // instead of a search for the closest key each.
+  std::unordered_map<int, std::size_t> unknown_in_file;
+  const auto report = [&](const TreeEntry& e) {
     std::string message = "unknown key " + quoted_name(e.key);
-    if (!suggestion.empty())
+    if (++unknown_in_file[e.key_pos.file] > kMaxReported) {
+      v_.error(e.key_pos, path(e.key), std::move(message));
+      return;
+    }
+    const std::string suggestion = closest_match(e.key, known_);
+    if (!suggestion.empty()) {
       message += " (did you mean '" + suggestion + "'?)";
-    else
-      message += " (expected one of: " + join_names(known_) + ")";
+    } else {
+      if (expected.empty()) expected = " (expected one of: " + join_names(known_) + ")";
+      message += expected;
+    }
     v_.error(e.key_pos, path(e.key), std::move(message));
-  }
+  };
+  const auto known = [&](const std::string& key) {
+    return std::find(known_.begin(), known_.end(), key) != known_.end();
+  };
+  for (const auto& e : node_->entries)
+    if (!known(e.key)) report(e);
+  // Keys given as null: an unknown one is as wrong as with a value (and is
+  // reported once, where a value was also given).
+  std::unordered_set<std::string> reported;
+  for (const auto& e : node_->nulls)
+    if (!known(e.key) && !node_->find(e.key) && reported.insert(e.key).second) report(e);
 }
 
 void MapReader::missing(const std::string& key, const std::string& expected) {
@@ -315,7 +356,19 @@ std::string Validator::horizon_text() const {
 ScenarioSpec Validator::build(const TreeNode& root) {
   ScenarioSpec spec;
   MapReader top(*this, &root, "", root.pos);
-  top.text("name", spec.name);
+  if (top.text("name", spec.name)) {
+    // The name is printed and written to JSON and HDF5 as it is: no byte
+    // that would cut it short (NUL) or drive a terminal (ESC).
+    if (const auto at = control_character_offset(spec.name); at != std::string::npos) {
+      const auto c = static_cast<unsigned char>(spec.name[at]);
+      const unsigned code = c == 0xC2 ? static_cast<unsigned char>(spec.name[at + 1]) : c;
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", code);
+      error(top.get("name")->pos, "name",
+            std::string("control character (got ") + hex + " at byte " + std::to_string(at) +
+                ", expected printable text)");
+    }
+  }
   top.text("description", spec.description);
   read_time(top, spec.time);
 
@@ -365,9 +418,8 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   // never a rewrite of the whole word (so "x" does not suggest "y").
   constexpr std::size_t kMaxWord = 64;  // the distance table is |word| x |candidate|
   if (word.size() > kMaxWord) return {};
-  const std::string word_lower = lower(word);
   const std::size_t allowed = std::clamp<std::size_t>(word.size() / 3, 1, 3);
-  std::string best;
+  const std::string* best = nullptr;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   // Suggestions are for typos among a handful of names, not for searching
   // thousands; and the distance is at least the difference in length.
@@ -377,20 +429,19 @@ std::string closest_match(const std::string& word, const std::vector<std::string
     const std::size_t length_difference =
         c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
     if (length_difference > allowed) continue;
-    const std::string c_lower = lower(c);
-    const std::size_t d = edit_distance(word_lower, c_lower);
+    const std::size_t d = edit_distance(word, c);
     if (d > allowed || d >= std::max(word.size(), c.size())) continue;
     if (d < best_distance) {
       best_distance = d;
-      best = c;
+      best = &c;
     }
   }
-  if (!best.empty() || word.size() < 3) return best;
+  if (best || word.size() < 3) return best ? *best : std::string();
   // Keys carry their unit ("lead_time_days"); a key written without it is
   // a likely mistake too.
   for (const auto& c : candidates)
-    if (c.size() > word.size() && lower(c).rfind(word_lower + "_", 0) == 0) return c;
-  return best;
+    if (c.size() > word.size() && starts_with_folded(c, word) && c[word.size()] == '_') return c;
+  return {};
 }
 
 ScenarioSpec build_spec(const TreeNode& root, const Sources& sources,

@@ -1,6 +1,7 @@
 // Resolved scenario tree -> ScenarioSpec (internal to the scenario loader).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,11 @@
 #include "scenario_tree.hpp"
 
 namespace capsim::io::detail {
+
+// Errors listed before the rest are only counted ("N more errors not
+// shown"): the report of a wrong or generated document stays readable and
+// quick to print.
+inline constexpr std::size_t kMaxReported = 100;
 
 // Checks every key, type, range and cross-reference of `root` (a map, after
 // extend and --set) and fills a ScenarioSpec. Appends one diagnostic per

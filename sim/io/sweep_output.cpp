@@ -45,15 +45,16 @@ double numeric_value(const std::string& text) {
   return sweep::parse_number(text, x) ? x : std::nan("");
 }
 
+}  // namespace
+
 std::vector<std::string> key_figure_names(const sweep::Table& table) {
   Layout layout;
+  layout.regions = table.regions;
   layout.classes = table.classes;
   layout.key_figures = table.key_figures;
   layout.key_figure_columns = table.columns;
   return key_figure_column_names(layout);
 }
-
-}  // namespace
 
 void write_sweep_file(const std::string& path, const sweep::Table& table) {
   const Writer writer(path);
@@ -72,7 +73,9 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
   writer.attr_string(root, "created", detail::utc_now_iso8601());
   writer.attr_string(root, "sweep_id", table.sweep_id);
   writer.attr_string(root, "scenario_name", table.scenario_name);
-  writer.attr_string(root, "scenario_file", table.scenario_file);
+  writer.attr_string(root, "scenario_file", detail::printable_utf8(table.scenario_file));
+  writer.attr_strings(root, "extends", detail::printable_utf8(table.extends));
+  writer.attr_strings(root, "overrides", detail::printable_utf8(table.overrides));
   writer.attr_string(root, "scenario_yaml", table.base_yaml);
   writer.attr_string(root, "sweep_definition", table.definition_text);
   writer.attr_string(root, "method", table.method);
@@ -157,6 +160,8 @@ sweep::Table read_sweep_file(const std::string& path) {
   table.sweep_id = reader.attr_string(root, "sweep_id");
   table.scenario_name = reader.attr_string(root, "scenario_name");
   table.scenario_file = reader.attr_string(root, "scenario_file");
+  table.extends = reader.attr_strings(root, "extends");
+  table.overrides = reader.attr_strings(root, "overrides");
   table.base_yaml = reader.attr_string(root, "scenario_yaml");
   table.definition_text = reader.attr_string(root, "sweep_definition");
   table.method = reader.attr_string(root, "method");
@@ -218,6 +223,9 @@ sweep::Table read_sweep_file(const std::string& path) {
       if (dims == "point,class") {
         info.dims = {Dim::klass};
         info.width = static_cast<Eigen::Index>(table.classes.size());
+      } else if (dims == "point,region") {
+        info.dims = {Dim::region};
+        info.width = static_cast<Eigen::Index>(table.regions.size());
       } else if (dims != "point") {
         reader.fail("key figure " + name + " has unknown dimensions " + dims);
       }

@@ -92,9 +92,104 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
   }
 }
 
+namespace {
+
+constexpr const char* kReplacement = "\xEF\xBF\xBD";  // U+FFFD, the replacement character
+
+// Length of the well-formed UTF-8 sequence at `i` (no overlong forms,
+// surrogates or code points above U+10FFFF), or 0 when the bytes there are
+// not one.
+std::size_t utf8_length(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < length; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return length;
+}
+
+// C0 controls, DEL, and the C1 controls U+0080 to U+009F (0xC2 0x80-0x9F).
+bool is_control(const std::string& text, std::size_t i, std::size_t length) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (length == 1) return c < 0x20 || c == 0x7F;
+  return length == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+}
+
+}  // namespace
+
+std::size_t invalid_utf8_offset(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_length(text, i);
+    if (length == 0) return i;
+    i += length;
+  }
+  return std::string::npos;
+}
+
+std::size_t control_character_offset(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = std::max<std::size_t>(utf8_length(text, i), 1);
+    if (is_control(text, i, length)) return i;
+    i += length;
+  }
+  return std::string::npos;
+}
+
+std::string printable_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_length(text, i);
+    if (length == 0 || is_control(text, i, length)) {
+      out += kReplacement;
+      i += std::max<std::size_t>(length, 1);
+    } else {
+      out.append(text, i, length);
+      i += length;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> printable_utf8(const std::vector<std::string>& texts) {
+  std::vector<std::string> out;
+  out.reserve(texts.size());
+  for (const auto& text : texts) out.push_back(printable_utf8(text));
+  return out;
+}
+
 std::string json_string(const std::string& s) {
   std::string out = "\"";
-  for (const char ch : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t length = utf8_length(s, i);
+    if (length == 0) {
+      out += kReplacement;  // a byte that is not UTF-8
+      ++i;
+      continue;
+    }
+    if (length > 1) {
+      out.append(s, i, length);
+      i += length;
+      continue;
+    }
+    const char ch = s[i++];
     const auto c = static_cast<unsigned char>(ch);
     switch (ch) {
       case '"':
@@ -113,7 +208,7 @@ std::string json_string(const std::string& s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7F) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
           out += buf;

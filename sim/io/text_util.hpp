@@ -31,6 +31,21 @@ std::string shown(double x, const Display& d);
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
                  std::size_t left_first, std::size_t left_last);
 
+// Offset of the first byte that is not part of well-formed UTF-8 (no
+// overlong forms, surrogates or code points above U+10FFFF), or npos.
+std::size_t invalid_utf8_offset(const std::string& text);
+// Offset of the first control character (U+0000 to U+001F, U+007F, U+0080
+// to U+009F), or npos.
+std::size_t control_character_offset(const std::string& text);
+// `text` with every byte that is not well-formed UTF-8 and every control
+// character replaced by U+FFFD: safe in a UTF-8 HDF5 string, JSON and on a
+// terminal, and never cut short (a NUL becomes U+FFFD too).
+std::string printable_utf8(const std::string& text);
+// printable_utf8 of each string.
+std::vector<std::string> printable_utf8(const std::vector<std::string>& texts);
+
+// A JSON string literal; control characters escaped, bytes that are not
+// UTF-8 replaced by U+FFFD (JSON text is UTF-8).
 std::string json_string(const std::string& s);
 // JSON has no NaN or infinity; null marks a value that is not a number.
 std::string json_number(double x);

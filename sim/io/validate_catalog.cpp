@@ -32,11 +32,12 @@ SkuSpec Validator::read_sku(const TreeEntry& entry) {
   SkuSpec s;
   s.name = entry.key;
   MapReader m(*this, &entry.value, join_path("skus", entry.key), entry.key_pos);
-  m.number("perf_h100e", s.perf_h100e, Range::left_open(0, 100));
+  // At least a thousandth of an H100 and 10 W: the policy divides by both.
+  m.number("perf_h100e", s.perf_h100e, Range::closed(0.001, 100));
   name_map(m.get("perf_by_class"), m.path("perf_by_class"), classes_, "class",
-           Range::left_open(0, 100), false,
+           Range::closed(0.001, 100), false,
            [&](int, const TreeEntry& e, double v) { s.perf_by_class[e.key] = v; });
-  m.number("power_kw", s.power_kw, Range::left_open(0, 100), true);
+  m.number("power_kw", s.power_kw, Range::closed(0.01, 100), true);
   m.number("idle_fraction", s.idle_fraction, Range::closed(0, 1));
   m.number("capex_usd", s.capex_usd, Range::closed(0, 1e8), true);
   s.available_from = start_;

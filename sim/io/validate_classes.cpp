@@ -41,6 +41,48 @@ void Validator::read_profile(MapReader& m, const std::string& key, std::array<do
   out = values;
 }
 
+RequestSpec Validator::read_requests(const TreeNode& node, const std::string& path) {
+  RequestSpec q;
+  MapReader m(*this, &node, path, node.pos);
+  m.number("rate_per_s", q.rate_per_s, Range::closed(0, 1e9), true);
+  const bool input = m.number("input_tokens", q.input_tokens, Range::closed(0, 1e7), true);
+  const bool output = m.number("output_tokens", q.output_tokens, Range::closed(0, 1e7), true);
+  if (input && output && !(q.input_tokens + q.output_tokens > 0))
+    error(node.pos, path,
+          "a request without tokens takes no time (got input_tokens 0 and output_tokens 0, "
+          "expected at least one > 0)");
+  m.number("input_tokens_per_s_per_h100e", q.input_tokens_per_s_per_h100e, Range::left_open(0, 1e9),
+           true);
+  m.number("output_tokens_per_s_per_h100e", q.output_tokens_per_s_per_h100e,
+           Range::left_open(0, 1e9), true);
+
+  // The service level: P(wait > max_wait_s) <= max_wait_probability, or the
+  // wait_percentile of the wait at most max_wait_s.
+  const Range open_unit{0, 1, true, true};
+  const bool has_wait = m.has("max_wait_s");
+  m.number("max_wait_s", q.max_wait_s, Range::closed(0, 86400));
+  const TreeNode* probability = m.get("max_wait_probability");
+  const TreeNode* percentile = m.get("wait_percentile");
+  if (probability && percentile) {
+    error(percentile->pos, m.path("wait_percentile"),
+          "the service level is given twice (got max_wait_probability and wait_percentile, "
+          "expected one of them)");
+  } else if (probability) {
+    if (const auto x = number(*probability, m.path("max_wait_probability"), open_unit))
+      q.max_wait_probability = *x;
+  } else if (percentile) {
+    if (const auto x = number(*percentile, m.path("wait_percentile"), open_unit))
+      q.max_wait_probability = 1.0 - *x;
+    if (!has_wait) m.missing("max_wait_s", "seconds in [0, 86400]: the percentile's wait");
+  } else {
+    m.missing("max_wait_probability",
+              "a probability in (0, 1), or wait_percentile in (0, 1) with max_wait_s");
+  }
+  q.queue = slot(m, "queue", registries_.queue, "erlang_c");
+  m.finish();
+  return q;
+}
+
 ClassSpec Validator::read_class(const TreeEntry& entry) {
   ClassSpec c;
   c.name = entry.key;
@@ -53,7 +95,14 @@ ClassSpec Validator::read_class(const TreeEntry& entry) {
     m.missing("kind", "one of: inference, training");
   }
   if (kind) c.kind = *kind;
-  m.number("base_demand_h100e", c.base_demand_h100e, Range::at_least(0), true);
+  const bool by_requests = m.has("requests");  // read last, below
+  if (!by_requests) {
+    m.number("base_demand_h100e", c.base_demand_h100e, Range::closed(0, kMaxDemandH100e), true);
+  } else if (const TreeNode* b = m.get("base_demand_h100e")) {
+    error(b->pos, m.path("base_demand_h100e"),
+          "a class is given in H100e or in requests, not both (got base_demand_h100e and "
+          "requests, expected one of them)");
+  }
 
   c.region_share.assign(regions_.size(), 0.0);
   if (const TreeNode* n = m.get("region_share")) {
@@ -102,8 +151,21 @@ ClassSpec Validator::read_class(const TreeEntry& entry) {
   double priority = 0;
   if (m.whole("priority", priority, Range::closed(-1e6, 1e6)))
     c.priority = static_cast<int>(priority);
-  m.number("revenue_usd_per_h100e_gpuh", c.revenue_usd_per_h100e_gpuh, Range::at_least(0));
-  m.number("penalty_usd_per_h100e_gpuh", c.penalty_usd_per_h100e_gpuh, Range::at_least(0));
+  m.number("revenue_usd_per_h100e_gpuh", c.revenue_usd_per_h100e_gpuh,
+           Range::closed(0, kMaxUsdPerGpuh));
+  m.number("penalty_usd_per_h100e_gpuh", c.penalty_usd_per_h100e_gpuh,
+           Range::closed(0, kMaxUsdPerGpuh));
+  if (const TreeNode* n = m.get("requests")) {
+    c.requests = read_requests(*n, m.path("requests"));
+    if (kind == WorkloadKind::training)
+      error(n->pos, m.path("requests"),
+            "only for inference classes (got requests on a training class, expected "
+            "base_demand_h100e)");
+    // Its peak factor scales the rate its servers are sized for; the
+    // servers are then the capacity it takes.
+    c.requests->peak_factor = c.peak_factor;
+    c.peak_factor = 1.0;
+  }
   m.finish();
   return c;
 }

@@ -77,28 +77,38 @@ ModelConfig Validator::read_slot(const TreeNode* node, const std::string& path,
 
   std::vector<std::string> param_names;
   for (const auto& p : *params) param_names.push_back(p.name);
+  const auto find_param = [&](const std::string& key) {
+    return std::find_if(params->begin(), params->end(),
+                        [&](const ParamInfo& p) { return p.name == key; });
+  };
+  const auto unknown_param = [&](const TreeEntry& e) {
+    std::string message =
+        "unknown parameter " + quoted_name(e.key) + " of model \"" + config.model + "\" (";
+    const std::string suggestion = closest_match(e.key, param_names);
+    if (!suggestion.empty())
+      message += "did you mean '" + suggestion + "'?)";
+    else if (param_names.empty())
+      message += "this model has no parameters)";
+    else
+      message += "expected one of: " + join_names(param_names) + ")";
+    error(e.key_pos, join_path(path, e.key), std::move(message));
+  };
   std::vector<std::string> given;
   if (node && node->is_map()) {
     for (const auto& e : node->entries) {
       if (e.key == "model") continue;
-      const auto it = std::find_if(params->begin(), params->end(),
-                                   [&](const ParamInfo& p) { return p.name == e.key; });
+      const auto it = find_param(e.key);
       if (it == params->end()) {
-        std::string message =
-            "unknown parameter " + quoted_name(e.key) + " of model \"" + config.model + "\" (";
-        const std::string suggestion = closest_match(e.key, param_names);
-        if (!suggestion.empty())
-          message += "did you mean '" + suggestion + "'?)";
-        else if (param_names.empty())
-          message += "this model has no parameters)";
-        else
-          message += "expected one of: " + join_names(param_names) + ")";
-        error(e.key_pos, join_path(path, e.key), std::move(message));
+        unknown_param(e);
         continue;
       }
       given.push_back(e.key);
       read_param(e.value, join_path(path, e.key), *it, config);
     }
+    // A parameter given as null takes its default; an unknown one is an error.
+    for (const auto& e : node->nulls)
+      if (e.key != "model" && find_param(e.key) == params->end() && !node->find(e.key))
+        unknown_param(e);
   }
   for (const auto& p : *params) {
     if (std::find(given.begin(), given.end(), p.name) != given.end()) continue;
@@ -141,6 +151,13 @@ void Validator::read_param(const TreeNode& n, const std::string& path, const Par
       if (!n.is_sequence()) {
         error(n.pos, path,
               "wrong type (got " + describe(n) + ", expected " + param_expectation(info) + ")");
+        return;
+      }
+      // A required list must name something: the headroom policy with no
+      // SKUs could never buy.
+      if (info.required && n.items.empty()) {
+        error(n.pos, path,
+              "empty list (got [], expected " + param_expectation(info) + ", at least one)");
         return;
       }
       const NameIndex* known = nullptr;

@@ -33,7 +33,7 @@ void Validator::read_procurement(const TreeNode* node, const TreePos& fallback,
         } else {
           o.missing("sku", "a SKU name");
         }
-        o.whole("count", order.count, Range::at_least(0), true);
+        o.whole("count", order.count, Range::closed(0, kMaxGpus), true);
         o.finish();
         if (date_ok && order.sku >= 0) {
           const Date available = sku_available_[static_cast<std::size_t>(order.sku)];
@@ -53,11 +53,12 @@ void Validator::read_procurement(const TreeNode* node, const TreePos& fallback,
   MapReader s(*this, m.get("supply"), m.path("supply"), m.pos());
   SupplySpec& supply = out.supply;
   s.number("late_probability", supply.late_probability, Range::closed(0, 1));
-  s.number("mean_delay_days", supply.mean_delay_days, Range::at_least(0));
-  s.number("max_delay_days", supply.max_delay_days, Range::at_least(0));
+  // Ten years, like a SKU's lead time: far beyond any real delivery delay.
+  s.number("mean_delay_days", supply.mean_delay_days, Range::closed(0, 3650));
+  s.number("max_delay_days", supply.max_delay_days, Range::closed(0, 3650));
   supply.max_per_quarter.assign(skus_.size(), kInf);
-  name_map(s.get("max_per_quarter"), s.path("max_per_quarter"), skus_, "SKU", Range::at_least(0),
-           false, [&](int k, const TreeEntry&, double v) {
+  name_map(s.get("max_per_quarter"), s.path("max_per_quarter"), skus_, "SKU",
+           Range::closed(0, kMaxGpus), false, [&](int k, const TreeEntry&, double v) {
              supply.max_per_quarter[static_cast<std::size_t>(k)] = v;
            });
   s.finish();

@@ -11,7 +11,7 @@ void Validator::read_power(MapReader& m, RegionSpec& region) {
     return;
   }
   if (n->is_scalar()) {
-    const auto mw = number(*n, path, Range::at_least(0));
+    const auto mw = number(*n, path, Range::closed(0, kMaxPowerMw));
     if (!mw) return;
     region.power_mw.push_back(PowerStep{start_, *mw});
     if (*mw <= 0) error(n->pos, path, "no power (got 0, expected a number > 0)");
@@ -32,7 +32,7 @@ void Validator::read_power(MapReader& m, RegionSpec& region) {
     PowerStep step;
     step.from = start_;
     const bool has_from = s.date("from", step.from, i > 0);
-    if (!s.number("mw", step.mw, Range::at_least(0), true)) all_valid = false;
+    if (!s.number("mw", step.mw, Range::closed(0, kMaxPowerMw), true)) all_valid = false;
     if (step.mw > 0) any_power = true;
     s.finish();
     if (!has_from && i > 0) all_valid = false;
@@ -57,8 +57,8 @@ RegionSpec Validator::read_region(const TreeEntry& entry, int index) {
   MapReader m(*this, &entry.value, join_path("regions", entry.key), entry.key_pos);
   read_power(m, r);
   m.number("pue", r.pue, Range::closed(1, 3));
-  m.number("price_jpy_per_kwh", r.price_jpy_per_kwh, Range::at_least(0));
-  m.number("price_usd_per_kwh", r.price_usd_per_kwh, Range::at_least(0));
+  m.number("price_jpy_per_kwh", r.price_jpy_per_kwh, Range::closed(0, 1e5));
+  m.number("price_usd_per_kwh", r.price_usd_per_kwh, Range::closed(0, 1e3));
   const std::string price_expected =
       "exactly one of price_jpy_per_kwh and price_usd_per_kwh, a number >= 0";
   if (m.has("price_jpy_per_kwh") && m.has("price_usd_per_kwh")) {
@@ -70,12 +70,13 @@ RegionSpec Validator::read_region(const TreeEntry& entry, int index) {
   }
   r.price_model = slot(m, "electricity_price", registries_.price, "constant");
   m.number("carbon_g_per_kwh", r.carbon_g_per_kwh, Range::closed(0, 2000));
-  m.number("opex_usd_per_gpu_month", r.opex_usd_per_gpu_month, Range::at_least(0));
-  m.number("opex_usd_per_mw_month", r.opex_usd_per_mw_month, Range::at_least(0));
+  m.number("opex_usd_per_gpu_month", r.opex_usd_per_gpu_month, Range::closed(0, 1e6));
+  m.number("opex_usd_per_mw_month", r.opex_usd_per_mw_month, Range::closed(0, 1e9));
   r.initial_fleet.assign(skus_.size(), 0.0);
-  name_map(
-      m.get("initial_fleet"), m.path("initial_fleet"), skus_, "SKU", Range::at_least(0), true,
-      [&](int k, const TreeEntry&, double v) { r.initial_fleet[static_cast<std::size_t>(k)] = v; });
+  name_map(m.get("initial_fleet"), m.path("initial_fleet"), skus_, "SKU",
+           Range::closed(0, kMaxGpus), true, [&](int k, const TreeEntry&, double v) {
+             r.initial_fleet[static_cast<std::size_t>(k)] = v;
+           });
   r.outages = slot(m, "outages", registries_.outages, "none");
 
   if (const TreeNode* n = m.get("scheduled_outages")) {
@@ -93,7 +94,7 @@ RegionSpec Validator::read_region(const TreeEntry& entry, int index) {
                 "outside the horizon (got " + format_date(outage.start) + ", expected " +
                     horizon_text() + ")");
         }
-        o.number("days", outage.days, Range::above(0), true);
+        o.number("days", outage.days, Range::left_open(0, 7300), true);
         o.number("fraction", outage.fraction, Range::closed(0, 1), true);
         o.finish();
         r.scheduled_outages.push_back(outage);

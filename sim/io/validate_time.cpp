@@ -15,6 +15,16 @@ void Validator::read_time(MapReader& top, TimeSpec& time) {
   start_ = time.start;
   end_ = Date(std::chrono::year_month_day(start_) + std::chrono::months(time.horizon_months));
   has_start_ = start_ok && months_ok;
+  // Dates are written with four-digit years (the step labels, the outputs):
+  // the last step must start in 9999 at the latest.
+  constexpr Date kEndOfDates{std::chrono::year(10000) / 1 / 1};
+  if (has_start_ && end_ > kEndOfDates) {
+    error(m.get("start")->pos, m.path("start"),
+          "the horizon ends after 9999-12-31 (got start " + format_date(start_) +
+              " with horizon_months " + std::to_string(time.horizon_months) +
+              ", expected a horizon that ends by 10000-01-01: dates have four-digit years)");
+    has_start_ = false;
+  }
 
   if (const TreeNode* n = m.get("step")) {
     constexpr double kHours[] = {1.0, 24.0, 168.0};

@@ -27,6 +27,13 @@ inline constexpr double kShareTolerance = 1e-6;  // region shares sum, seasonali
 // their products (regions x SKUs, classes x regions), so a document naming a
 // hundred thousand of each is refused here rather than exhausting memory.
 inline constexpr std::size_t kMaxNames = 1000;
+// Plausible maxima (scenarios/README.md, "Plausible maxima"): each several
+// orders of magnitude above the largest real value, so that no accepted
+// scenario can overflow a double in any figure of a run.
+inline constexpr double kMaxGpus = 1e9;         // one SKU's GPUs in a fleet, order or quarter
+inline constexpr double kMaxDemandH100e = 1e9;  // a class's base demand
+inline constexpr double kMaxPowerMw = 1e6;      // a region's power cap
+inline constexpr double kMaxUsdPerGpuh = 1e5;   // revenue or penalty per H100e-GPU-hour
 // "expected one of" lists longer than this are cut.
 inline constexpr std::size_t kMaxListed = 20;
 
@@ -187,6 +194,7 @@ class Validator {
   void read_power(MapReader& m, RegionSpec& region);
   void read_finance(const TreeNode* node, const TreePos& fallback, FinanceSpec& finance);
   ClassSpec read_class(const TreeEntry& entry);
+  RequestSpec read_requests(const TreeNode& node, const std::string& path);
   template <std::size_t N>
   void read_profile(MapReader& m, const std::string& key, std::array<double, N>& out);
   void read_procurement(const TreeNode* node, const TreePos& fallback, ProcurementSpec& out);
@@ -219,6 +227,12 @@ class Validator {
         continue;
       }
       fn(*index, e, *value);
+    }
+    // A name given as null takes the default, but must still be a name.
+    for (const auto& e : node->nulls) {
+      if (names.find(e.key) || node->find(e.key)) continue;
+      unknown_name(e.key_pos, join_path(path, e.key), e.key, names.names(), what);
+      all_valid = false;
     }
     return all_valid;
   }

@@ -2,17 +2,49 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "capsim/error.hpp"
 #include "engine_plan.hpp"
+#include "region_totals.hpp"
 #include "statistics.hpp"
 #include "step_kernel.hpp"
 #include "thread_pool.hpp"
 
 namespace capsim {
+
+namespace {
+
+// The scenario's bounds (scenarios/README.md) and the models' saturation keep
+// every key figure of an accepted scenario a finite number; should one still
+// not be, the run fails naming the first such figure instead of writing it.
+void check_finite(const RunResult& result) {
+  const Layout& layout = result.layout;
+  for (const KeyFigureInfo& info : layout.key_figures) {
+    for (Eigen::Index i = 0; i < info.width; ++i) {
+      const auto column = result.key_figures.col(info.offset + i);
+      if (column.allFinite()) continue;
+      Eigen::Index path = 0;
+      while (std::isfinite(column[path])) ++path;
+      const std::string name =
+          info.dims.empty() ? info.name
+                            : info.name + "[" + layout.classes[static_cast<std::size_t>(i)] + "]";
+      std::ostringstream value;
+      value << column[path];
+      throw RuntimeError("key figure " + name + " is not a finite number (got " + value.str() +
+                         " on path " + std::to_string(path) +
+                         "); the scenario's magnitudes are beyond what the run can represent, "
+                         "nothing was written");
+    }
+  }
+}
+
+}  // namespace
 
 RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registries,
               const RunOptions& options) {
@@ -57,6 +89,9 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
   // (so that no thread resizes its scratch every step).
   std::vector<detail::StepScratch> scratch(2 * static_cast<size_t>(pool.threads()));
   Eigen::ArrayXXd values(paths, layout.series_columns);
+  const detail::RegionTotalColumns region_cols = detail::region_total_columns(layout);
+  Eigen::ArrayXXd region_acc =
+      Eigen::ArrayXXd::Zero(paths, detail::region_accumulator_columns(region_cols));
   const auto series_count = static_cast<Eigen::Index>(layout.series.size());
   for (int t = 0; t < plan.T; ++t) {
     if (options.cancel && options.cancel->load()) throw Interrupted();
@@ -65,6 +100,8 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
       auto& w = scratch[2 * static_cast<size_t>(thread) + (n == chunk ? 0 : 1)];
       detail::step_chunk(plan, rng, t, state[static_cast<size_t>(c)], w,
                          values.middleRows(first, n));
+      detail::add_region_totals(region_cols, values.middleRows(first, n),
+                                region_acc.middleRows(first, n));
     });
     if (options.sink) options.sink->on_step(t, values);
     if (options.series_stats)
@@ -83,7 +120,10 @@ RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registrie
     const auto [first, n] = rows(c);
     detail::finish_chunk(plan, state[static_cast<size_t>(c)],
                          result.key_figures.middleRows(first, n));
+    detail::finish_region_totals(region_cols, region_acc.middleRows(first, n),
+                                 result.key_figures.middleRows(first, n));
   });
+  check_finite(result);
   result.key_figure_stats = column_stats(result.key_figures);
   result.prob_over_budget =
       result.key_figures.col(layout.find_key_figure("over_budget").offset).mean();
@@ -125,8 +165,8 @@ std::uint64_t estimate_run_bytes(const ScenarioSpec& spec,
       + 1.5L * static_cast<long double>(plan.policy_slots) * R * K  // policy orders (+ int step)
       + backlog + model_state                                       // training backlog, models
       + R + K + 2 +
-      (static_cast<long double>(detail::acc_fixed_count) +
-       2 * C);  // review, quarter, money, totals
+      (static_cast<long double>(detail::acc_fixed_count) + 2 * C)  // review, quarter, money, totals
+      + 3 * R;                                                     // region totals
   const long double doubles =
       P * per_path + static_cast<long double>(plan.T) * 4 * S;  // + series statistics
   const long double bytes = 1.25L * 8.0L * doubles;

@@ -72,7 +72,9 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
                col("spend_cum_usd"),
                col("budget_left_usd"),
                col("usd_jpy"),
-               col("electricity_price_usd_per_kwh")};
+               col("electricity_price_usd_per_kwh"),
+               col("requests"),
+               col("lost_requests")};
   plan.R = static_cast<int>(spec.regions.size());
   plan.K = static_cast<int>(spec.skus.size());
   plan.C = static_cast<int>(spec.classes.size());
@@ -165,6 +167,18 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   m.fx = registries.fx.make(spec.finance.fx_model);
   m.failures = registries.failures.make(spec.failures);
   m.policy = registries.procurement.make(spec.procurement.policy);
+  plan.staffing.resize(static_cast<size_t>(C));
+  plan.load_per_rate.assign(static_cast<size_t>(C), 0.0);
+  for (int c = 0; c < C; ++c) {
+    const auto& requests = spec.classes[static_cast<size_t>(c)].requests;
+    m.queue.push_back(requests ? registries.queue.make(requests->queue) : nullptr);
+    if (!requests) continue;
+    const double service_s = requests->service_s();
+    plan.staffing[static_cast<size_t>(c)].emplace(
+        *m.queue.back(),
+        models::ServiceLevel{requests->max_wait_s / service_s, requests->max_wait_probability});
+    plan.load_per_rate[static_cast<size_t>(c)] = requests->peak_factor * service_s;
+  }
 
   // Policy orders live in a ring of slots, one per review still in transit;
   // its size is the most reviews any window of (longest lead + longest delay)
@@ -175,7 +189,11 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   const double max_delay_hours = spec.procurement.supply.late_probability > 0
                                      ? 24.0 * spec.procurement.supply.max_delay_days
                                      : 0.0;
-  const int window = static_cast<int>(std::ceil((max_lead_hours + max_delay_hours) / h)) + 2;
+  // In steps, capped at the run's length (the scenario bounds delays, but a
+  // window that does not fit an int would index out of the run).
+  const double window_steps = std::ceil((max_lead_hours + max_delay_hours) / h) + 2.0;
+  const int window =
+      window_steps < static_cast<double>(T) + 1.0 ? static_cast<int>(window_steps) : T + 1;
   std::vector<int> reviews(static_cast<size_t>(T) + 1, 0);
   for (int t = 0; t < T; ++t)
     reviews[static_cast<size_t>(t) + 1] =

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "capsim/models/builtin.hpp"
@@ -21,13 +22,14 @@ struct Models {
   std::unique_ptr<models::FxModel> fx;
   std::unique_ptr<models::FailureModel> failures;
   std::unique_ptr<models::ProcurementPolicy> policy;
+  std::vector<std::unique_ptr<models::QueueModel>> queue;  // per class; null unless request-level
 };
 
 // First StepValues column of each series the kernel writes.
 struct SeriesColumns {
   Eigen::Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage,
       installed, failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex,
-      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price;
+      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price, requests, lost_requests;
 };
 
 struct Plan {
@@ -51,6 +53,11 @@ struct Plan {
   std::vector<int> backlog_slots;  // per class: W + 1 (training), 0 (inference)
   int policy_slots = 0;            // ring size of policy order slots
   Models models;
+  // Request-level classes (SPEC 3.3), per class: the servers their load needs
+  // (empty for classes given in H100e), and the load per request per second,
+  // peak_factor x service time (H100e per request/s).
+  std::vector<std::optional<models::Staffing>> staffing;
+  std::vector<double> load_per_rate;
 };
 
 Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registries);

@@ -69,7 +69,8 @@ void sum_ring(const double* base, Index n, int W1, int newest, double* out) {
 void size_scratch(const Plan& plan, Index n, StepScratch& w) {
   const Index R = plan.R, RK = plan.R * plan.K, CR = plan.C * plan.R;
   w.n = n;
-  for (ArrayXXd* a : {&w.demand, &w.left, &w.served, &w.spilled, &w.unserved, &w.cap_class})
+  for (ArrayXXd* a :
+       {&w.demand, &w.left, &w.served, &w.spilled, &w.unserved, &w.cap_class, &w.requests})
     a->setZero(n, CR);
   for (ArrayXXd* a : {&w.powered, &w.stranded, &w.order}) a->setZero(n, RK);
   for (ArrayXXd* a : {&w.cap, &w.remaining, &w.outage, &w.capex_r}) a->setZero(n, R);
@@ -155,7 +156,7 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
   s.quarter_orders.setZero(n, K);
   s.spend_cum.setZero(n);
   s.committed.setZero(n);
-  s.acc.setZero(n, acc_fixed_count + 2 * C);
+  s.acc.setZero(n, acc_fixed_count + 4 * C);
 }
 
 void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScratch& w,
@@ -277,20 +278,31 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
     }
   }
 
-  // 6. Demand.
+  // 6. Demand. A request-level class (SPEC 3.3) draws its request rate the
+  // same way; its demand is the H100e that the rate times its peak factor
+  // needs to meet its service level, for the whole step.
   for (int c = 0; c < C; ++c) {
     const auto& cl = cls(c);
+    const auto& staffing = plan.staffing[static_cast<size_t>(c)];
     m.growth[static_cast<size_t>(c)]->step(context(plan, rng, s, static_cast<std::uint32_t>(c)), t,
                                            s.growth[static_cast<size_t>(c)], w.trend);
     m.shocks[static_cast<size_t>(c)]->step(context(plan, rng, s, static_cast<std::uint32_t>(c)), t,
                                            s.shocks[static_cast<size_t>(c)], w.shock);
-    const double scale = cl.base_demand_h100e * plan.season[static_cast<size_t>(t * C + c)] * h;
+    const double scale =
+        staffing ? cl.requests->rate_per_s * plan.season[static_cast<size_t>(t * C + c)]
+                 : cl.base_demand_h100e * plan.season[static_cast<size_t>(t * C + c)] * h;
     for (int r = 0; r < R; ++r) {
       const auto index = static_cast<std::uint32_t>(c * R + r);
       m.noise[static_cast<size_t>(c)]->step(context(plan, rng, s, index), t, s.noise[index],
                                             w.value);
       w.demand.col(c * R + r) =
           scale * cl.region_share[static_cast<size_t>(r)] * w.trend * w.value * w.shock;
+      if (staffing) {  // demand holds the rate in requests per second
+        w.requests.col(c * R + r) = w.demand.col(c * R + r) * (3600.0 * h);
+        w.tmp = w.demand.col(c * R + r) * plan.load_per_rate[static_cast<size_t>(c)];
+        staffing->servers(w.tmp, w.demand.col(c * R + r));
+        w.demand.col(c * R + r) *= h;
+      }
     }
   }
 
@@ -541,6 +553,18 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
           cls(c).kind == WorkloadKind::training ? ArrayXd(w.left.col(cr)) : ArrayXd::Zero(s.n);
       s.acc.col(acc_fixed_count + c) += w.demand.col(cr);
       s.acc.col(acc_fixed_count + C + c) += w.unserved.col(cr);
+      if (plan.staffing[static_cast<size_t>(c)]) {
+        // Lost: the unserved share of the servers' hours, times the requests.
+        w.tmp = (w.demand.col(cr) > 0)
+                    .select(w.requests.col(cr) * w.unserved.col(cr) / w.demand.col(cr), 0.0);
+        out.col(col.requests + cr) = w.requests.col(cr);
+        out.col(col.lost_requests + cr) = w.tmp;
+        s.acc.col(acc_fixed_count + 2 * C + c) += w.requests.col(cr);
+        s.acc.col(acc_fixed_count + 3 * C + c) += w.tmp;
+      } else {
+        out.col(col.requests + cr).setZero();
+        out.col(col.lost_requests + cr).setZero();
+      }
       s.acc.col(acc_served) += w.served.col(cr);
       if (cls(c).kind == WorkloadKind::inference) {
         inference_unserved += w.unserved.col(cr);
@@ -576,19 +600,25 @@ void finish_chunk(const Plan& plan, const ChunkState& s, Eigen::Ref<ArrayXXd> ou
   kf("over_budget") = (spend > budget).cast<double>();
   const Index demand0 = l.find_key_figure("demand_h100e_gpuh").offset;
   const Index unserved0 = l.find_key_figure("unserved_fraction").offset;
+  const Index lost0 = l.find_key_figure("lost_requests").offset;
+  const Index lost_fraction0 = l.find_key_figure("lost_request_fraction").offset;
   for (int c = 0; c < C; ++c) {
     const auto d = s.acc.col(acc_fixed_count + c);
     const auto u = s.acc.col(acc_fixed_count + C + c);
     out.col(demand0 + c) = d;
     out.col(unserved0 + c) = (d > 0).select(u / d, 0.0);
+    const auto requests = s.acc.col(acc_fixed_count + 2 * C + c);
+    const auto lost = s.acc.col(acc_fixed_count + 3 * C + c);
+    out.col(lost0 + c) = lost;
+    out.col(lost_fraction0 + c) = (requests > 0).select(lost / requests, 0.0);
   }
   kf("inference_service_level") = s.acc.col(acc_inference_ok_steps) / plan.T;
   kf("mean_utilization") =
       (s.acc.col(acc_capacity) > 0).select(s.acc.col(acc_busy) / s.acc.col(acc_capacity), 0.0);
   kf("peak_power_over_cap_mw") = s.acc.col(acc_peak_over_cap);
-  kf("cost_per_served_h100e_gpuh_usd") =
-      (s.acc.col(acc_served) > 0)
-          .select(spend / s.acc.col(acc_served), std::numeric_limits<double>::infinity());
+  // At least one served hour counted: finite when nothing is served (the
+  // whole spend, the worst value of any path that spent as much).
+  kf("cost_per_served_h100e_gpuh_usd") = spend / s.acc.col(acc_served).max(1.0);
   kf("energy_mwh") = s.acc.col(acc_energy);
   kf("carbon_t") = s.acc.col(acc_carbon);
   kf("gpus_bought") = s.acc.col(acc_gpus_bought);

@@ -29,7 +29,7 @@ enum Acc : int {
   acc_revenue,
   acc_penalty,
   acc_npv,
-  acc_fixed_count,  // followed by C columns of demand and C of unserved
+  acc_fixed_count,  // followed by C columns each of demand, unserved, requests, lost requests
 };
 
 struct ChunkState {
@@ -52,7 +52,7 @@ struct ChunkState {
   Eigen::ArrayXXd quarter_orders;  // n x K policy GPUs ordered this quarter
   Eigen::ArrayXd spend_cum;        // USD
   Eigen::ArrayXd committed;        // capex of undelivered orders booked at delivery
-  Eigen::ArrayXXd acc;             // n x (acc_fixed_count + 2C)
+  Eigen::ArrayXXd acc;             // n x (acc_fixed_count + 4C)
 };
 
 // Working arrays of one step, nothing carried from step to step: one set per
@@ -65,6 +65,8 @@ struct StepScratch {
   Eigen::ArrayXXd order;                                    // n x RK
   Eigen::ArrayXd tmp, tmp2, value, trend, shock, usdjpy;
   Eigen::ArrayXd spillable, limit, base, before;  // allocation scratch
+
+  Eigen::ArrayXXd requests;  // n x CR, requests per step: 0 unless request-level
 };
 
 // Sizes the state for paths [path0, path0 + n) and draws what is drawn once

@@ -1,12 +1,43 @@
 #include "thread_pool.hpp"
 
+#include <string>
+#include <system_error>
+
+#include "capsim/error.hpp"
+
 namespace capsim::detail {
 
+namespace {
+
+[[noreturn]] void cannot_start(std::size_t started, std::size_t wanted,
+                               const std::system_error& e) {
+  throw RuntimeError("cannot start thread " + std::to_string(started + 1) + " of " +
+                     std::to_string(wanted) + " (" + e.code().message() +
+                     ": the system's limit on processes or threads); use fewer --threads");
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+  // A thread that cannot be started (the process or thread limit) fails the
+  // pool cleanly: the workers already running are stopped and joined, never
+  // left joinable while the exception unwinds.
+  const std::size_t wanted = threads > 1 ? static_cast<std::size_t>(threads) : 1;
+  workers_.reserve(wanted - 1);
+  try {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+  } catch (const std::system_error& e) {
+    const std::size_t started = workers_.size() + 1;  // with the calling thread
+    stop();
+    cannot_start(started, wanted, e);
+  }
 }
 
 ThreadPool::~ThreadPool() {
+  stop();
+}
+
+void ThreadPool::stop() {
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -14,6 +45,19 @@ ThreadPool::~ThreadPool() {
   }
   start_.notify_all();
   for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void run_on_threads(std::size_t count, const std::function<void(std::size_t)>& body) {
+  std::vector<std::thread> threads;
+  threads.reserve(count);
+  try {
+    for (std::size_t i = 0; i < count; ++i) threads.emplace_back(body, i);
+  } catch (const std::system_error& e) {
+    for (auto& t : threads) t.join();
+    cannot_start(threads.size(), count, e);
+  }
+  for (auto& t : threads) t.join();
 }
 
 void ThreadPool::parallel_for(Eigen::Index count,

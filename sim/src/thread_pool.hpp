@@ -19,6 +19,8 @@ namespace capsim::detail {
 class ThreadPool {
  public:
   // `threads` counts the calling thread: threads - 1 workers are started.
+  // Throws RuntimeError when one cannot be started (after stopping those
+  // that were).
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -36,6 +38,7 @@ class ThreadPool {
  private:
   void work(int thread);
   void run_items(int thread);
+  void stop();  // stops and joins the workers
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
@@ -48,5 +51,10 @@ class ThreadPool {
   Eigen::Index next_ = 0;  // guarded by mutex_
   std::exception_ptr error_;
 };
+
+// Runs body(i) for every i in [0, count), each on a thread of its own, and
+// returns when all are done. When a thread cannot be started, the ones that
+// were are joined and RuntimeError is thrown. `body` must not throw.
+void run_on_threads(std::size_t count, const std::function<void(std::size_t)>& body);
 
 }  // namespace capsim::detail

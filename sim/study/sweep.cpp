@@ -9,6 +9,7 @@
 #include <numeric>
 #include <thread>
 
+#include "../src/thread_pool.hpp"
 #include "capsim/engine.hpp"
 #include "capsim/error.hpp"
 #include "design.hpp"
@@ -313,6 +314,8 @@ Table make_table(const ScenarioSpec& base, const std::string& scenario_file,
   table.scenario_name = base.name;
   table.scenario_file = scenario_file;
   table.base_yaml = base.resolved_yaml;
+  table.extends = base.extends;
+  table.overrides = base.overrides;
   table.definition_text = definition.text();
   table.method = definition.method;
   table.seed = definition.seed;
@@ -416,7 +419,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
         if (result.key_figures.cols() != columns)
           throw InputError("sweep point " + std::to_string(unit.point + 1) +
                            " has different key figures from the base scenario (a varied key "
-                           "must not change the classes)");
+                           "must not change the classes or regions)");
         results[i] = std::move(result.key_figures);
       } catch (...) {
         errors[i] = std::current_exception();
@@ -427,9 +430,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
     } else if (mine.size() == 1) {
       run_unit(0);
     } else {
-      std::vector<std::thread> workers;
-      for (std::size_t i = 0; i < mine.size(); ++i) workers.emplace_back(run_unit, i);
-      for (auto& w : workers) w.join();
+      detail::run_on_threads(mine.size(), run_unit);
     }
 
     // 0: all done, 1: interrupted, 2: failed; the worst of any process.

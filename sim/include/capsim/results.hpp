@@ -32,7 +32,7 @@ struct KeyFigureInfo {
   std::string name;  // e.g. "total_spend_usd"
   std::string unit;
   std::string description;
-  std::vector<Dim> dims;  // empty or {klass}
+  std::vector<Dim> dims;  // empty, {klass} or {region}
   Eigen::Index offset = 0;
   Eigen::Index width = 1;
 };
@@ -55,6 +55,9 @@ struct Layout {
     return d == Dim::region ? static_cast<Eigen::Index>(regions.size())
            : d == Dim::sku  ? static_cast<Eigen::Index>(skus.size())
                             : static_cast<Eigen::Index>(classes.size());
+  }
+  const std::vector<std::string>& dim_labels(Dim d) const {
+    return d == Dim::region ? regions : d == Dim::sku ? skus : classes;
   }
   const SeriesInfo& find_series(const std::string& name) const;
   const KeyFigureInfo& find_key_figure(const std::string& name) const;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -126,6 +127,31 @@ struct FinanceSpec {
 // 5. Workload classes.
 enum class WorkloadKind { inference, training };
 
+// An inference class given as requests (SPEC 3.3). Each step its request rate
+// (rate_per_s with the class's growth, seasonality, noise and shocks) times
+// peak_factor is offered to a pool of servers, one H100e each, as the load
+// A = rate x peak_factor x service_s() (H100e busy on average); the class's
+// demand is the servers that load needs to meet the service level
+// P(wait > max_wait_s) <= max_wait_probability under the queue model
+// (models::Staffing), for the whole step.
+struct RequestSpec {
+  double rate_per_s = 0.0;                     // requests per second at start, all regions
+  double input_tokens = 0.0;                   // mean per request
+  double output_tokens = 0.0;                  // mean per request
+  double input_tokens_per_s_per_h100e = 1.0;   // prefill throughput of one H100e
+  double output_tokens_per_s_per_h100e = 1.0;  // decode throughput of one H100e
+  double peak_factor = 1.0;                    // intra-step peak-to-mean of the rate, >= 1
+  double max_wait_s = 0.0;                     // 0: the probability of waiting at all
+  double max_wait_probability = 0.2;           // in (0, 1)
+  ModelConfig queue;                           // queue registry (erlang_c, allen_cunneen)
+
+  // Mean service time of a request on one H100e, in seconds.
+  double service_s() const {
+    return input_tokens / input_tokens_per_s_per_h100e +
+           output_tokens / output_tokens_per_s_per_h100e;
+  }
+};
+
 struct ClassSpec {
   std::string name;
   WorkloadKind kind = WorkloadKind::inference;
@@ -142,6 +168,11 @@ struct ClassSpec {
   int priority = 0;                  // lower number is served first
   double revenue_usd_per_h100e_gpuh = 0.0;
   double penalty_usd_per_h100e_gpuh = 0.0;
+
+  // Inference given as requests. Then base_demand_h100e is 0 and peak_factor
+  // 1: the servers the requests need are the capacity the class takes, and
+  // the scenario's peak_factor is requests->peak_factor, applied to the rate.
+  std::optional<RequestSpec> requests;
 };
 
 // 6. Procurement.
@@ -169,7 +200,14 @@ struct ScenarioSpec {
   std::string name;
   std::string description;
   std::string source_file;
+  // The scenario and every file it extends, as they were opened.
+  std::vector<std::string> input_files;
   std::string resolved_yaml;  // fully resolved scenario (after extend and --set)
+  // Provenance: the files read through `extend` (directly or through another
+  // base file, in reading order, named as the messages name them) and the
+  // `--set key.path=value` overrides, in order.
+  std::vector<std::string> extends;
+  std::vector<std::string> overrides;
   TimeSpec time;
   std::vector<SkuSpec> skus;
   std::vector<RegionSpec> regions;

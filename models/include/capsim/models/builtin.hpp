@@ -6,6 +6,7 @@
 #include "capsim/models/outages.hpp"
 #include "capsim/models/prices.hpp"
 #include "capsim/models/procurement.hpp"
+#include "capsim/models/queueing.hpp"
 #include "capsim/models/registry.hpp"
 
 namespace capsim::models {
@@ -19,6 +20,7 @@ struct ModelRegistries {
   Registry<PriceModel> price{"electricity_price"};
   Registry<FailureModel> failures{"failures"};
   Registry<ProcurementPolicy> procurement{"policy"};
+  Registry<QueueModel> queue{"queue"};
 };
 
 // Adds every built-in model to `registries`:
@@ -30,6 +32,7 @@ struct ModelRegistries {
 //   electricity_price: constant, log_ou
 //   failures: none, binomial
 //   policy: none, headroom
+//   queue: erlang_c, allen_cunneen
 void register_builtin_models(ModelRegistries& registries);
 
 // A registries object with the built-in models.

@@ -14,7 +14,9 @@
 
 namespace capsim::io {
 
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;
+// The `format` attribute of a run file (a sweep file's is "capsim sweep").
+inline constexpr const char* kRunFormat = "capsim run";
 
 // Writes a run to `path` atomically: everything goes to a temporary file
 // beside it, renamed to `path` by commit(). Destroying an uncommitted
@@ -43,7 +45,13 @@ class Hdf5Output {
 // "unserved_fraction[chat]" (per-class figures name the class).
 std::vector<std::string> key_figure_column_names(const Layout& layout);
 
-// Key figures (mean, p05, p50, p95) as a readable table.
+// Where the scenario came from, for the header of the table: its file, the
+// files it extends, every --set override (as arguments to paste back) and
+// the capsim version; one indented line each.
+std::string provenance_text(const ScenarioSpec& spec);
+
+// Key figures (mean, p05, p50, p95) as a readable table, after a header
+// (scenario, paths, seed, steps, run time, provenance_text).
 void print_key_figures(std::ostream& out, const ScenarioSpec& spec, const RunResult& result);
 // One row per key figure (per class where it applies): name,unit,mean,p05,p50,p95.
 void write_key_figures_csv(const std::string& path, const RunResult& result);

@@ -5,6 +5,8 @@
 // Y)"). Handles `extend:` (a base file, path relative to the extending file;
 // maps merge key by key, lists and scalars replace), `include:`-style shared
 // catalog files, and `--set key.path=value` overrides applied after extend.
+// The spec records where it came from: source_file, the files it extends
+// and the overrides (ScenarioSpec::extends, ::overrides).
 #pragma once
 
 #include <optional>

@@ -12,7 +12,7 @@
 
 namespace capsim::io {
 
-inline constexpr int kSweepFormatVersion = 1;
+inline constexpr int kSweepFormatVersion = 2;
 // The `sensitivity` group's own version (its `format_version` attribute).
 inline constexpr int kSensitivityFormatVersion = 1;
 
@@ -24,6 +24,10 @@ void write_sweep_file(const std::string& path, const sweep::Table& table);
 // Reads a file written by write_sweep_file. Throws InputError naming the
 // file when it is not a capsim sweep file.
 sweep::Table read_sweep_file(const std::string& path);
+
+// The name of each key-figure column of the table, as key_figure_column_names
+// gives them for a run ("total_spend_usd", "unserved_fraction[chat]").
+std::vector<std::string> key_figure_names(const sweep::Table& table);
 
 // One header row, then one row per point done: point, the varied values,
 // prob_over_budget and <key figure>_{mean,p05,p50,p95}.

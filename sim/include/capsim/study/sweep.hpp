@@ -116,6 +116,7 @@ Shard parse_shard(const std::string& text);  // "I/N"; throws InputError
 struct Table {
   std::string sweep_id;  // identifies the sweep: base scenario, definition, points
   std::string scenario_name, scenario_file, base_yaml, definition_text, method;
+  std::vector<std::string> extends, overrides;  // the base scenario's provenance
   std::uint64_t seed = 0;
   std::int64_t paths = 0, samples = 0;
   std::vector<std::string> axis_keys, axis_specs;
