@@ -430,7 +430,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
     } else if (mine.size() == 1) {
       run_unit(0);
     } else {
-      detail::run_on_threads(mine.size(), run_unit);
+      capsim::detail::run_on_threads(mine.size(), run_unit);
     }
 
     // 0: all done, 1: interrupted, 2: failed; the worst of any process.
