@@ -18,7 +18,7 @@
 #include "bench_common.hpp"
 #include "capsim/engine.hpp"
 #include "capsim/io/output.hpp"
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 #include "kernel.hpp"
 #include "reference_engine.hpp"
 

@@ -3,6 +3,7 @@
 // resume after SIGKILL, SIGINT), compared dataset by dataset.
 #include <hdf5.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -18,13 +19,12 @@
 #include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/io/sweep_output.hpp"
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 #include "run_process.hpp"
 
 namespace fs = std::filesystem;
 using capsim::sweep::Axis;
 using capsim::sweep::Definition;
-using capsim::sweep::Method;
 using capsim::test::Process;
 using capsim::test::ProcessResult;
 using capsim::test::ScratchDir;
@@ -143,6 +143,57 @@ std::vector<std::string> grid_sweep(const std::string& out, const std::vector<st
   return args;
 }
 
+// A sensitivity sweep of the two-region test scenario (3 months): the first
+// order's count dominates total spend (each H100 costs US$50,000 of capex),
+// the yen moves it a little (electricity is priced in yen), and the chat
+// class's revenue per GPU-hour does not enter it at all.
+std::vector<std::string> sensitivity_sweep(const std::string& method, const std::string& out,
+                                           const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"sweep",    source("tests/scenarios/two-regions.yaml"),
+                                   "--method", method,
+                                   "--paths",  "40",
+                                   "--vary",   "procurement.orders.0.count=0:2000",
+                                   "--vary",   "classes.chat.revenue_usd_per_h100e_gpuh=1.0:3.0",
+                                   "--vary",   "finance.usdjpy=140:160",
+                                   "--quiet",  "-o",
+                                   out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+constexpr std::size_t kCount = 0, kRevenue = 1, kYen = 2;  // input order
+
+// Measure `name` of target `target` for input `input`.
+double measure(const capsim::sensitivity::Result& r, const std::string& name,
+               const std::string& target, std::size_t input) {
+  const auto* m = r.find(name);
+  REQUIRE(m != nullptr);
+  const auto t = std::find(r.targets.begin(), r.targets.end(), target) - r.targets.begin();
+  REQUIRE(t < static_cast<std::ptrdiff_t>(r.targets.size()));
+  return m->values(t, static_cast<Eigen::Index>(input));
+}
+
+int rank_of(const capsim::sensitivity::Result& r, const std::string& target, std::size_t input) {
+  const auto t = std::find(r.targets.begin(), r.targets.end(), target) - r.targets.begin();
+  REQUIRE(t < static_cast<std::ptrdiff_t>(r.targets.size()));
+  return r.rank(t, static_cast<Eigen::Index>(input));
+}
+
+// Each sweep of `scenario` with 10 paths and the extra arguments exits 2
+// with the message, and prints nothing on stdout.
+void check_refused(const std::string& scenario,
+                   const std::vector<std::pair<std::vector<std::string>, std::string>>& cases) {
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = {"sweep", scenario, "--paths", "10"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_capsim(args);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(has(r.err, message));
+    CHECK(r.out.empty());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("sweep: --vary key.path=SPEC is parsed into values", "[sweep]") {
@@ -207,7 +258,7 @@ TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
   }
   SECTION("lhs puts exactly one point in every stratum of every axis") {
     const int n = 64;
-    d.method = Method::lhs;
+    d.method = "lhs";
     d.samples = n;
     d.axes = {capsim::sweep::parse_axis("a=0:64.0"), capsim::sweep::parse_axis("b=1:64"),
               capsim::sweep::parse_axis("c=p,q,r,s")};
@@ -235,7 +286,7 @@ TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
     CHECK(capsim::sweep::make_points(d) != points);
   }
   SECTION("random points stay in the range") {
-    d.method = Method::random;
+    d.method = "random";
     d.samples = 200;
     d.axes = {capsim::sweep::parse_axis("a=-1:1")};
     double lo = 1, hi = -1;
@@ -249,14 +300,14 @@ TEST_CASE("sweep: grid, Latin hypercube and random points", "[sweep]") {
   }
   SECTION("combinations that cannot work are refused") {
     d.axes = {capsim::sweep::parse_axis("a=0:1")};
-    CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --method lhs or random"));
-    d.method = Method::lhs;
+    CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --method lhs, random"));
+    d.method = "lhs";
     CHECK_THROWS_WITH(d.check(), Catch::Contains("needs --samples"));
     d.samples = 10;
     d.axes.push_back(capsim::sweep::parse_axis("a=1,2"));
     CHECK_THROWS_WITH(d.check(), Catch::Contains("already varied"));
     d.axes.pop_back();
-    d.method = Method::grid;
+    d.method = "grid";
     d.axes = {capsim::sweep::parse_axis("a=1,2")};
     CHECK_THROWS_WITH(d.check(), Catch::Contains("--samples applies to"));
     CHECK_NOTHROW(capsim::sweep::parse_shard("3/3"));
@@ -407,6 +458,16 @@ TEST_CASE("sweep: mpirun -np 2 gives the datasets of the single-process sweep",
     CHECK(lines_of(r.out).size() == 2 + 12);  // only rank 0 prints
     require_identical(single, mpi);
   }
+  SECTION("a sobol sweep's indices") {
+    const std::string single = (dir / "sobol1.h5").string(), mpi = (dir / "sobol2.h5").string();
+    const auto one = run_capsim(sensitivity_sweep("sobol", single, {"--samples", "16"}));
+    REQUIRE(one.code == 0);
+    const auto r = mpirun(sensitivity_sweep("sobol", mpi, {"--samples", "16"}));
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    require_identical(single, mpi);
+    CHECK(r.out == one.out);  // only rank 0 prints the ranked table
+  }
   SECTION("one point's paths split across the ranks") {
     const std::string single = (dir / "single1.h5").string(), mpi = (dir / "mpi1.h5").string();
     const std::vector<std::string> args = {"sweep",   source("tests/scenarios/two-regions.yaml"),
@@ -533,21 +594,13 @@ TEST_CASE("sweep: invalid --vary gives a message naming the argument and exit 2"
       {{"--vary", "classes.chat.growth.rate=5:1", "--method", "lhs", "--samples", "4"},
        "empty range"},
       {{"--vary", "time.paths=0,10"}, "--vary 'time.paths=0,10' (value 0): time.paths"},
-      {{"--vary", "classes.chat.growth.rate=0.1:1"}, "needs --method lhs or random"},
+      {{"--vary", "classes.chat.growth.rate=0.1:1"}, "needs --method lhs, random"},
       {{"--vary", "classes.chat.noise.model=none,log_ar1"},
        "(with --vary "
        "'classes.chat.noise.model=none,log_ar1', value none)"},
       {{}, "nothing to vary"},
   };
-  for (const auto& [extra, message] : cases) {
-    std::vector<std::string> args = {"sweep", scenario, "--paths", "10"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = run_capsim(args);
-    INFO(r.err);
-    CHECK(r.code == 2);
-    CHECK(has(r.err, message));
-    CHECK(r.out.empty());
-  }
+  check_refused(scenario, cases);
   // A point too large for this machine's memory is refused before any work.
   const auto r = run_capsim(
       {"sweep", scenario, "--paths", "50000000000", "--vary", "classes.chat.growth.rate=1,2"});
@@ -568,4 +621,192 @@ TEST_CASE("sweep: model choices and numbers inside lists can be varied", "[sweep
   // Quoted, since the model's map holds commas.
   CHECK(csv[1].rfind("0,{model: none},0,", 0) == 0);
   CHECK(csv[4].rfind("3,\"{model: log_ar1, sigma: 0.3}\",300,", 0) == 0);
+}
+
+TEST_CASE(
+    "sweep --method sobol, morris, tornado: the dominant input ranks first, one that does "
+    "not enter the target gets indices that include 0",
+    "[sweep][cli][sensitivity]") {
+  const ScratchDir dir("sweep_sensitivity");
+  const std::string spend = "total_spend_usd";
+  SECTION("sobol") {
+    const std::string out = (dir / "sobol.h5").string(), csv = (dir / "sobol.csv").string();
+    const auto r =
+        run_capsim(sensitivity_sweep("sobol", out, {"--samples", "16", "--sensitivity-csv", csv}));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.err, "80 points (sobol)"));  // 16 (3 + 2)
+    const auto table = capsim::io::read_sweep_file(out);
+    REQUIRE(table.sensitivity);
+    const auto& s = *table.sensitivity;
+    CHECK(s.method == "sobol");
+    CHECK(s.target == spend);
+    CHECK(s.inputs == table.axis_keys);
+    CHECK(rank_of(s, spend, kCount) == 1);
+    for (const char* index : {"first_order", "total"}) {
+      INFO(index);
+      CHECK(measure(s, std::string(index) + "_lo", spend, kRevenue) <= 0.0);
+      CHECK(measure(s, std::string(index) + "_hi", spend, kRevenue) >= 0.0);
+      CHECK(measure(s, std::string(index) + "_lo", spend, kCount) > 0.3);
+    }
+    // Revenue does enter the revenue: there it ranks before the yen.
+    CHECK(rank_of(s, "revenue_usd", kRevenue) < rank_of(s, "revenue_usd", kYen));
+    // The ranked table on stdout, the most influential first.
+    const auto lines = lines_of(r.out);
+    REQUIRE(lines.size() >= 7);
+    CHECK(has(lines[0], "which of 3 inputs move total_spend_usd (mean across paths, M USD)"));
+    CHECK(has(lines[3], "first order S1"));
+    CHECK(has(lines[5], "1  procurement.orders.0.count"));
+    // The CSV: one row per target and input.
+    const auto rows = lines_of(capsim::test::read_text(csv));
+    REQUIRE(rows.size() == 1 + 3 * s.targets.size());
+    CHECK(rows[0] ==
+          "target,unit,input,rank,first_order,first_order_lo,first_order_hi,total,total_lo,"
+          "total_hi,variance");
+    CHECK(rows[1].rfind("total_spend_usd,USD,procurement.orders.0.count,1,", 0) == 0);
+
+    // The file holds what the estimators compute from its own points.
+    auto again = table;
+    const auto target = capsim::io::parse_sensitivity_target(again, spend);
+    capsim::sweep::analyse(again, capsim::io::sensitivity_targets(again, target), spend);
+    REQUIRE(again.sensitivity->measures.size() == s.measures.size());
+    for (std::size_t m = 0; m < s.measures.size(); ++m) {
+      INFO(s.measures[m].name);
+      CHECK(again.sensitivity->measures[m].name == s.measures[m].name);
+      CHECK((again.sensitivity->measures[m].values == s.measures[m].values ||
+             (again.sensitivity->measures[m].values.isNaN() && s.measures[m].values.isNaN()))
+                .all());
+    }
+    CHECK((again.sensitivity->rank == s.rank).all());
+  }
+  SECTION("morris") {
+    const std::string out = (dir / "morris.h5").string();
+    const auto r = run_capsim(sensitivity_sweep("morris", out, {"--samples", "6"}));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.err, "24 points (morris)"));  // 6 (3 + 1)
+    const auto s = *capsim::io::read_sweep_file(out).sensitivity;
+    CHECK(rank_of(s, spend, kCount) == 1);
+    // With common random numbers an input that does not enter the target
+    // leaves it unchanged, path for path: every effect is 0.
+    CHECK(measure(s, "mu_star_lo", spend, kRevenue) == 0.0);
+    CHECK(measure(s, "mu_star_hi", spend, kRevenue) == 0.0);
+    CHECK(measure(s, "mu_star_lo", spend, kCount) > 0.0);
+    // More H100 bought: more spent (mu > 0), in proportion (mu = mu*).
+    CHECK(measure(s, "mu", spend, kCount) == Approx(measure(s, "mu_star", spend, kCount)));
+  }
+  SECTION("tornado, with a quantile as the target") {
+    const std::string out = (dir / "tornado.h5").string();
+    const std::string p95 = "total_spend_usd:p95";
+    const auto r = run_capsim(sensitivity_sweep("tornado", out, {"--target", p95}));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.err, "7 points (tornado)"));
+    // The base point is the scenario's own values (500 H100, US$2.0, 152).
+    CHECK(has(r.err,
+              "procurement.orders.0.count=500, "
+              "classes.chat.revenue_usd_per_h100e_gpuh=2.0, finance.usdjpy=152"));
+    CHECK(has(r.out, "which of 3 inputs move total_spend_usd:p95 (p95 across paths, M USD)"));
+    const auto table = capsim::io::read_sweep_file(out);
+    const auto& s = *table.sensitivity;
+    CHECK(s.targets.back() == p95);
+    CHECK(s.target == p95);
+    for (const std::string& target : {spend, p95}) {
+      INFO(target);
+      CHECK(rank_of(s, target, kCount) == 1);
+      CHECK(measure(s, "swing", target, kRevenue) == 0.0);
+      CHECK(measure(s, "swing", target, kCount) > 0.0);
+    }
+    // The swing is the difference of the two points' results: point 2
+    // (count at 2000) minus point 1 (count at 0), as the sweep table has them.
+    const auto column = capsim::io::parse_sensitivity_target(table, p95);
+    const auto stat = [&](std::int64_t point) {
+      return table.stats(point, column.stat * table.columns + column.column);
+    };
+    CHECK(measure(s, "swing", p95, kCount) == stat(2) - stat(1));
+    CHECK(measure(s, "at_low", p95, kCount) == stat(1));
+    CHECK(table.values[1][kCount] == "0");
+    CHECK(table.values[2][kCount] == "2000");
+  }
+}
+
+TEST_CASE(
+    "sweep --method sobol: the same indices for any number of threads, for shards merged, "
+    "and after --resume",
+    "[sweep][cli][sensitivity]") {
+  const ScratchDir dir("sweep_sensitivity_same");
+  const std::string one = (dir / "one.h5").string(), two = (dir / "two.h5").string();
+  const std::vector<std::string> sobol = {"--samples", "16"};
+  auto args = sensitivity_sweep("sobol", one, sobol);
+  args.insert(args.end(), {"--threads", "1"});
+  REQUIRE(run_capsim(args).code == 0);
+  args = sensitivity_sweep("sobol", two, sobol);
+  args.insert(args.end(), {"--threads", "2"});
+  const auto whole = run_capsim(args);
+  REQUIRE(whole.code == 0);
+  require_identical(one, two);
+  REQUIRE(capsim::io::read_sweep_file(one).sensitivity);
+
+  std::vector<std::string> merge = {"merge"};
+  for (int i = 1; i <= 2; ++i) {
+    const std::string part = (dir / ("part" + std::to_string(i) + ".h5")).string();
+    args = sensitivity_sweep("sobol", part, sobol);
+    args.insert(args.end(), {"--shard", std::to_string(i) + "/2"});
+    const auto r = run_capsim(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(has(r.err, "the indices need every point: run capsim merge"));
+    CHECK_FALSE(capsim::io::read_sweep_file(part).sensitivity);
+    merge.push_back(part);
+  }
+  const std::string merged = (dir / "merged.h5").string();
+  merge.insert(merge.end(), {"-o", merged});
+  const auto r = run_capsim(merge);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  require_identical(one, merged);
+  CHECK(r.out == whole.out);  // the same ranked table
+
+  // Resuming a finished sweep computes nothing and gives the same file.
+  args = sensitivity_sweep("sobol", two, sobol);
+  args.push_back("--resume");
+  const auto resumed = run_capsim(args);
+  REQUIRE(resumed.code == 0);
+  CHECK(has(resumed.err, "computed 0 points"));
+  require_identical(one, two);
+}
+
+TEST_CASE("sweep: bad input to the sensitivity methods names the option, exit 2",
+          "[sweep][cli][sensitivity][bad]") {
+  const std::string scenario = source("tests/scenarios/two-regions.yaml");
+  const std::string count = "procurement.orders.0.count=0:2000";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--method", "morris", "--samples", "4", "--vary", "procurement.orders.0.count=0,1000"},
+       "--vary 'procurement.orders.0.count=0,1000': --method morris needs a range lo:hi for "
+       "every key (got a list)"},
+      {{"--method", "sobol", "--samples", "16", "--vary", count, "--vary",
+        "finance.usdjpy=linspace:140:160:3"},
+       "--method sobol needs a range lo:hi for every key (got a linspace)"},
+      {{"--method", "tornado", "--vary", "finance.usdjpy=140,160"},
+       "--method tornado needs a range"},
+      {{"--method", "sobol", "--samples", "4", "--vary", count},
+       "--method sobol needs --samples N >= 16 (base rows N"},
+      {{"--method", "sobol", "--vary", count}, "--method sobol needs --samples N >= 16"},
+      {{"--method", "morris", "--samples", "1", "--vary", count},
+       "--method morris needs --samples N >= 2 (trajectories r"},
+      {{"--method", "tornado", "--samples", "5", "--vary", count}, "--samples applies to"},
+      {{"--method", "morris", "--samples", "4", "--levels", "3", "--vary", count},
+       "--levels 3: expected an even number"},
+      {{"--method", "tornado", "--vary", count, "--target", "total_spend"},
+       "--target 'total_spend': unknown key figure 'total_spend' (expected one of: "
+       "total_spend_usd,"},
+      {{"--method", "tornado", "--vary", count, "--target", "total_spend_usd:p99"},
+       "--target 'total_spend_usd:p99': unknown key figure"},
+      {{"--vary", "finance.usdjpy=140,160", "--target", "total_spend_usd"},
+       "--target applies to --method tornado, morris and sobol"},
+      {{"--method", "sobolev", "--vary", count},
+       "--method: unknown method 'sobolev' (expected one of: grid, lhs, random, tornado, morris, "
+       "sobol)"},
+  };
+  check_refused(scenario, cases);
 }

@@ -18,7 +18,9 @@ constexpr const char* kMergeUsage = R"(Usage: capsim merge PARTS... -o OUT.h5 [-
 Joins the files of a sweep run in parts (capsim sweep ... --shard I/N -o
 PART.h5) into one file, as if the sweep had run in one piece. Refuses parts
 of different sweeps, parts that disagree on a point, and a set of parts that
-leaves points out (a missing shard).
+leaves points out (a missing shard). The parts of a tornado, morris or sobol
+sweep give its sensitivity indices once merged: in OUT.h5, in
+--sensitivity-csv, and ranked for --target on stdout.
 
 Example:
   capsim merge part1.h5 part2.h5 part3.h5 -o sweep.h5 --csv sweep.csv
@@ -38,19 +40,27 @@ std::string some_points(const std::vector<std::int64_t>& points) {
 
 int merge_command(const Args& args) {
   po::options_description opts(kMergeUsage);
-  std::string output, csv;
+  std::string output, csv, target_text, sensitivity_csv;
   opts.add_options()("help,h", "show this help")("output,o", po::value(&output),
                                                  "the merged sweep file (HDF5)")(
-      "csv", po::value(&csv), "also write one row per point to this CSV file");
+      "csv", po::value(&csv), "also write one row per point to this CSV file")(
+      "target", po::value(&target_text),
+      "tornado, morris, sobol: the key figure to rank on stdout (default: the sweep's --target)")(
+      "sensitivity-csv", po::value(&sensitivity_csv),
+      "tornado, morris, sobol: write the indices of every key figure to this CSV file");
   std::vector<std::string> parts;
   const auto parsed = parse_args(args, opts, "parts", &parts, -1);
   if (!parsed) return 0;
+  const auto& vm = *parsed;
   if (parts.empty()) throw InputError("merge: no PARTS given (see capsim merge --help)");
   if (output.empty()) throw InputError("merge: missing -o OUT.h5");
   std::vector<NamedFile> inputs;
   for (std::size_t p = 0; p < parts.size(); ++p)
     inputs.push_back({"part " + std::to_string(p + 1), parts[p]});
-  check_outputs("merge", inputs, given_outputs(*parsed, {{"output", "-o"}, {"csv", "--csv"}}));
+  check_outputs(
+      "merge", inputs,
+      given_outputs(
+          *parsed, {{"output", "-o"}, {"csv", "--csv"}, {"sensitivity-csv", "--sensitivity-csv"}}));
 
   sweep::Table merged = io::read_sweep_file(parts.front());
   std::vector<std::string> source(merged.done.size());
@@ -87,8 +97,25 @@ int merge_command(const Args& args) {
                      std::to_string(merged.points()) + " points are in none of the parts (" +
                      some_points(missing) + "); is a shard missing or unfinished?");
   merged.shard.clear();
+  const bool analyses = sweep::analyses(merged.method);
+  for (const char* option : {"target", "sensitivity-csv"})
+    if (vm.count(option) && !analyses)
+      throw InputError("merge: --" + std::string(option) + " applies to the parts of a tornado, " +
+                       "morris or sobol sweep (these are of --method " + merged.method + ")");
+  if (analyses) {
+    const sweep::Target target =
+        io::parse_sensitivity_target(merged, !target_text.empty()     ? target_text
+                                             : !merged.target.empty() ? merged.target
+                                                                      : "total_spend_usd");
+    merged.target = target.name;
+    sweep::analyse(merged, io::sensitivity_targets(merged, target), target.name);
+  }
   io::write_sweep_file(output, merged);
   if (!csv.empty()) io::write_sweep_csv(csv, merged);
+  if (merged.sensitivity) {
+    if (!sensitivity_csv.empty()) io::write_sensitivity_csv(sensitivity_csv, merged);
+    io::print_sensitivity(std::cout, merged);
+  }
   std::cerr << "merged " << parts.size() << " parts: " << merged.points() << " points in " << output
             << '\n';
   return 0;

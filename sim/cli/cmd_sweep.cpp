@@ -10,7 +10,7 @@
 #include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/io/sweep_output.hpp"
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 #include "commands.hpp"
 #include "memory.hpp"
 #include "mpi_session.hpp"
@@ -33,10 +33,20 @@ the same paths with the same seed (common random numbers), so differences
 between points are caused by the varied values.
 
 SPEC is a list a,b,c (numbers, model names, YAML values), linspace:lo:hi:n
-(n evenly spaced numbers) or a range lo:hi (for --method lhs or random; whole
+(n evenly spaced numbers) or a range lo:hi (for every method but grid; whole
 numbers when lo and hi are). Any scenario key can be varied, also numbers in
 lists (procurement.orders.0.count) and model choices, given whole with their
 parameters: --vary 'classes.chat.noise={model: none},{model: log_ar1, sigma: 0.1}'.
+
+Sensitivity analysis: --method tornado, morris or sobol (ranges only) also
+compute which varied keys move each key figure (the mean across paths, and
+the --target) and print them ranked for the --target: tornado swings each key
+from its low to its high end around the base point (the scenario's own value,
+or the range's midpoint when that is not in the range); morris gives the
+elementary effects mu* and sigma of --samples r trajectories (screening);
+sobol gives first-order and total Sobol indices of --samples N base rows with
+95% bootstrap intervals. The indices are in the -o file's sensitivity group
+and --sensitivity-csv.
 
 Examples:
   capsim sweep scenarios/msft-japan-2024.yaml --paths 1000 \
@@ -45,6 +55,10 @@ Examples:
   capsim sweep scenarios/msft-japan-2024.yaml --method lhs --samples 100 \
     --vary classes.inference.growth.rate=0.3:1.5 --vary finance.budget_usd=2.5e9:3.5e9 \
     -o lhs.h5 --sort over_budget:desc
+  capsim sweep scenarios/msft-japan-2024.yaml --method sobol --samples 32 --paths 100 \
+    --vary classes.inference.growth.rate=0.5:1.3 --vary finance.usdjpy=130:180 \
+    --vary skus.h200.lead_time_days=90:240 \
+    --target total_spend_usd -o sobol.h5 --sensitivity-csv sobol.csv
   mpirun -np 8 capsim sweep ...          (points and paths across MPI ranks)
   capsim sweep ... --shard 2/8 -o part2.h5; capsim merge part*.h5 -o all.h5
 
@@ -144,15 +158,26 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
   po::options_description opts(kSweepUsage);
   std::vector<std::string> varies, sets;
   std::string method_text = "grid", output, csv, shard_text, sort_text;
+  std::string target_text = "total_spend_usd", sensitivity_csv;
   std::int64_t samples = 0, paths = 0;
   std::string seed_text;
-  int threads = 0;
+  int threads = 0, levels = 0;
+  std::string method_help = "how points are chosen (default grid):";
+  for (const auto& [name, description] : sweep::methods())
+    method_help += "\n  " + name + ": " + description;
   double checkpoint_seconds = 0.0;
   opts.add_options()("help,h", "show this help")(
       "vary", po::value(&varies)->composing(),
       "a key to vary and its values: --vary key.path=SPEC (repeatable)")(
-      "method", po::value(&method_text), "grid (every combination), lhs or random (default grid)")(
-      "samples", po::value(&samples), "number of points for lhs and random")(
+      "method", po::value(&method_text), method_help.c_str())(
+      "samples", po::value(&samples),
+      "lhs, random: the number of points; morris: trajectories; sobol: base rows")(
+      "levels", po::value(&levels), "morris: levels of its grid (even, default 4)")(
+      "target", po::value(&target_text),
+      "tornado, morris, sobol: the key figure to rank the keys for on stdout, e.g. "
+      "total_spend_usd (the default; its mean across paths), total_spend_usd:p95 or over_budget")(
+      "sensitivity-csv", po::value(&sensitivity_csv),
+      "tornado, morris, sobol: write the indices of every key figure to this CSV file")(
       "output,o", po::value(&output), "write the sweep (and its checkpoints) to this HDF5 file")(
       "csv", po::value(&csv), "write one row per point to this CSV file")(
       "paths,n", po::value(&paths), "random paths per point (default: time.paths)")(
@@ -193,6 +218,14 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     for (const auto& v : varies) definition.axes.push_back(sweep::parse_axis(v));
     definition.method = sweep::parse_method(method_text);
     definition.samples = samples;
+    definition.levels = levels;
+    if (vm.count("levels") && levels < 2)
+      throw InputError("sweep: --levels must be at least 2 (got " + std::to_string(levels) + ")");
+    const bool analyses = sweep::analyses(definition.method);
+    for (const char* option : {"target", "sensitivity-csv"})
+      if (vm.count(option) && !analyses)
+        throw InputError(std::string("--") + option +
+                         " applies to --method tornado, morris and sobol");
     if (vm.count("samples") && samples < 1)
       throw InputError("sweep: --samples must be at least 1 (got " + std::to_string(samples) + ")");
     const sweep::Shard shard = vm.count("shard") ? sweep::parse_shard(shard_text) : sweep::Shard{};
@@ -200,8 +233,10 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     const auto registries = models::builtin_registries();
     const ScenarioSpec base = io::load_scenario(scenario, registries, sets);
     // -o may name an existing sweep file (--resume reads it, then rewrites it).
-    check_outputs("sweep", scenario_inputs(base.input_files),
-                  given_outputs(vm, {{"output", "-o"}, {"csv", "--csv"}}));
+    check_outputs(
+        "sweep", scenario_inputs(base.input_files),
+        given_outputs(
+            vm, {{"output", "-o"}, {"csv", "--csv"}, {"sensitivity-csv", "--sensitivity-csv"}}));
     definition.paths = paths > 0 ? paths : base.time.paths;
     // Refuse a point too large for this machine before any work (several
     // small points may run at once, but then each is well below this).
@@ -213,11 +248,17 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
                        " of memory (this machine has " + format_bytes(have) +
                        "); use fewer --paths");
     definition.seed = vm.count("seed") ? seed : base.time.seed;
+    if (definition.method == "tornado")
+      for (const sweep::Axis& axis : definition.axes)
+        definition.base.push_back(io::scenario_value(base, axis.key).value_or(""));
     std::vector<std::vector<std::string>> points = sweep::make_points(definition);
     check_axes(scenario, registries, sets, definition, points);
 
     sweep::Table table = sweep::make_table(base, scenario, definition, points);
     if (vm.count("shard")) table.shard = shard.text();
+    const std::optional<sweep::Target> target =
+        analyses ? std::optional(io::parse_sensitivity_target(table, target_text)) : std::nullopt;
+    if (target) table.target = target->name;
     const std::optional<io::SweepSort> sort =
         sort_text.empty() ? std::nullopt
                           : std::optional<io::SweepSort>(io::parse_sweep_sort(table, sort_text));
@@ -274,6 +315,13 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
       std::cerr << "\ncommon random numbers: every point runs the same " << definition.paths
                 << " paths with seed " << definition.seed
                 << ", so differences between points are caused by the varied values\n";
+      if (definition.method == "tornado") {
+        std::cerr << "tornado base point (the scenario's value where it is in the range, else "
+                     "the midpoint):";
+        for (std::size_t a = 0; a < definition.axes.size(); ++a)
+          std::cerr << (a ? ", " : " ") << definition.axes[a].key << "=" << points[0][a];
+        std::cerr << '\n';
+      }
       if (resumed > 0)
         std::cerr << "resuming " << output << ": " << count_of(resumed, "point")
                   << " already done, " << todo.size() << " to compute\n";
@@ -311,9 +359,20 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
     }
     if (!root) return 0;
 
+    const bool complete = table.points_done() == table.points();
+    if (target && complete)
+      sweep::analyse(table, io::sensitivity_targets(table, *target), target->name);
     if (!output.empty()) io::write_sweep_file(output, table);
     if (!csv.empty()) io::write_sweep_csv(csv, table);
-    io::print_sweep_summary(std::cout, table, sort ? &*sort : nullptr);
+    if (table.sensitivity) {
+      if (!sensitivity_csv.empty()) io::write_sensitivity_csv(sensitivity_csv, table);
+      io::print_sensitivity(std::cout, table);
+    } else {
+      io::print_sweep_summary(std::cout, table, sort ? &*sort : nullptr);
+      if (target)
+        std::cerr << "the indices need every point: run capsim merge on the parts of all "
+                  << shard.count << " shards\n";
+    }
     std::cerr << "computed " << count_of(computed, "point");
     if (resumed > 0) std::cerr << " (" << resumed << " taken from " << output << ")";
     std::cerr << '\n';

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 
 namespace capsim::cli {
 

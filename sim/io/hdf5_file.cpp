@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <type_traits>
 
 #include "capsim/error.hpp"
 
@@ -200,8 +201,9 @@ Handle Writer::doubles(hid_t parent, const std::string& name, const std::vector<
 namespace {
 
 Handle numbers(const Writer& writer, hid_t parent, const std::string& name, hid_t file_type,
-               hid_t memory_type, hsize_t count, const void* data) {
-  const Handle space = writer.simple_space({count});
+               hid_t memory_type, hsize_t count, const void* data,
+               const std::vector<hsize_t>& dims = {}) {
+  const Handle space = writer.simple_space(dims.empty() ? std::vector<hsize_t>{count} : dims);
   Handle set(writer.check(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT,
                                      H5P_DEFAULT, H5P_DEFAULT),
                           "create dataset " + name),
@@ -214,9 +216,10 @@ Handle numbers(const Writer& writer, hid_t parent, const std::string& name, hid_
 
 }  // namespace
 
-Handle Writer::int64s(hid_t parent, const std::string& name,
-                      const std::vector<std::int64_t>& data) const {
-  return numbers(*this, parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, data.size(), data.data());
+Handle Writer::int64s(hid_t parent, const std::string& name, const std::vector<std::int64_t>& data,
+                      const std::vector<hsize_t>& dims) const {
+  return numbers(*this, parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, data.size(), data.data(),
+                 dims);
 }
 
 Handle Writer::uint8s(hid_t parent, const std::string& name,
@@ -333,8 +336,9 @@ T read_scalar_attr(const Reader& reader, hid_t object, const std::string& name, 
   const Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
   if (!attr) reader.fail("cannot open attribute " + name);
   const Handle type(H5Aget_type(attr.get()), H5Tclose);
-  if (!type || H5Tget_class(type.get()) != H5T_INTEGER)
-    reader.fail("attribute " + name + " is not a whole number");
+  constexpr bool real = std::is_floating_point_v<T>;
+  if (!type || H5Tget_class(type.get()) != (real ? H5T_FLOAT : H5T_INTEGER))
+    reader.fail("attribute " + name + (real ? " is not a number" : " is not a whole number"));
   T value{};
   if (H5Aread(attr.get(), memory, &value) < 0) reader.fail("cannot read attribute " + name);
   return value;

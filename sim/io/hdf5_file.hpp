@@ -107,7 +107,9 @@ class Writer {
   // Writes a whole dataset from row-major `data`.
   Handle doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
                  const double* data, hid_t create_plist = H5P_DEFAULT) const;
-  Handle int64s(hid_t parent, const std::string& name, const std::vector<std::int64_t>& data) const;
+  // Of shape `dims` (one dimension when empty) from row-major `data`.
+  Handle int64s(hid_t parent, const std::string& name, const std::vector<std::int64_t>& data,
+                const std::vector<hsize_t>& dims = {}) const;
   Handle uint8s(hid_t parent, const std::string& name, const std::vector<std::uint8_t>& data) const;
 
   const std::string& path() const { return path_; }

@@ -11,6 +11,7 @@
 #include "capsim/error.hpp"
 #include "capsim/io/output.hpp"
 #include "hdf5_file.hpp"
+#include "sensitivity_hdf5.hpp"
 #include "text_util.hpp"
 
 namespace capsim::io {
@@ -85,6 +86,8 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
   writer.attr_int64(root, "points_done", table.points_done());
   writer.attr_string(root, "shard", table.shard);
   writer.attr_string(root, "common_random_numbers", kCommonRandomNumbers);
+  writer.attr_int64(root, "levels", table.levels);
+  writer.attr_string(root, "sensitivity_target", table.target);
 
   {
     const Handle labels = writer.group(root, "labels");
@@ -136,6 +139,7 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
       }
     }
   }
+  if (table.sensitivity) detail::write_sensitivity(writer, root, *table.sensitivity);
   writer.check_status(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
   writer.check_status(file.reset(), "close");
   detail::publish(temp, path);
@@ -165,6 +169,10 @@ sweep::Table read_sweep_file(const std::string& path) {
   table.seed = reader.attr_uint64(root, "seed");
   table.paths = reader.attr_int64(root, "paths");
   table.shard = reader.attr_string(root, "shard");
+  // Added with the sensitivity methods; older files have neither.
+  if (reader.has_attr(root, "levels")) table.levels = reader.attr_int64(root, "levels");
+  if (reader.has_attr(root, "sensitivity_target"))
+    table.target = reader.attr_string(root, "sensitivity_target");
   const std::int64_t M = reader.attr_int64(root, "points");
   if (M < 0 || M > sweep::kMaxPoints) reader.fail("bad number of points");
 
@@ -244,6 +252,7 @@ sweep::Table read_sweep_file(const std::string& path) {
                       [static_cast<std::size_t>(i * info.width + c)];
     }
   }
+  table.sensitivity = detail::read_sensitivity(reader, root);
   return table;
 }
 
@@ -292,6 +301,45 @@ SweepSort parse_sweep_sort(const sweep::Table& table, const std::string& text) {
   }
   sort.column = it - names.begin();
   return sort;
+}
+
+sweep::Target parse_sensitivity_target(const sweep::Table& table, const std::string& text) {
+  std::string name = text;
+  int stat = 0;
+  if (const auto colon = text.rfind(':'); colon != std::string::npos)
+    for (std::size_t j = 0; j < kStatNames.size(); ++j)
+      if (text.substr(colon + 1) == kStatNames[j]) {
+        stat = static_cast<int>(j);
+        name = text.substr(0, colon);
+      }
+  // The mean of the 0/1 indicator is the probability.
+  if (name == "prob_over_budget") name = "over_budget";
+  const auto names = key_figure_names(table);
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw InputError("--target '" + text + "': unknown key figure '" + name +
+                     "' (expected one of: " + list +
+                     "; the mean across paths, or a quantile with :p05, :p50 or :p95)");
+  }
+  sweep::Target target;
+  target.column = it - names.begin();
+  target.stat = stat;
+  target.name = stat == 0 ? name : name + ":" + kStatNames[static_cast<std::size_t>(stat)];
+  for (const KeyFigureInfo& info : table.key_figures)
+    if (target.column >= info.offset && target.column < info.offset + info.width)
+      target.unit = info.unit;
+  return target;
+}
+
+std::vector<sweep::Target> sensitivity_targets(const sweep::Table& table,
+                                               const sweep::Target& shown) {
+  std::vector<sweep::Target> targets;
+  const auto names = key_figure_names(table);
+  for (const std::string& name : names) targets.push_back(parse_sensitivity_target(table, name));
+  if (shown.stat != 0) targets.push_back(shown);
+  return targets;
 }
 
 void print_sweep_summary(std::ostream& out, const sweep::Table& table, const SweepSort* sort) {
@@ -347,24 +395,8 @@ void print_sweep_summary(std::ostream& out, const sweep::Table& table, const Swe
     for (const auto& c : columns) line.push_back(detail::shown(value(i, c.column), c.display));
     lines.push_back(std::move(line));
   }
-  std::vector<std::size_t> width(header.size(), 0);
-  for (const auto& line : lines)
-    for (std::size_t k = 0; k < line.size(); ++k) width[k] = std::max(width[k], line[k].size());
-  const std::size_t axes_end = 1 + table.axis_keys.size();
-  for (std::size_t l = 0; l < lines.size(); ++l) {
-    for (std::size_t k = 0; k < lines[l].size(); ++k) {
-      const std::string& cell = lines[l][k];
-      const std::string pad(width[k] - cell.size(), ' ');
-      // Varied values read left to right; numbers align on the right.
-      out << (k == 0 ? "" : "  ") << (k > 0 && k < axes_end ? cell + pad : pad + cell);
-    }
-    out << '\n';
-    if (l == 0) {
-      std::size_t total = 0;
-      for (std::size_t w : width) total += w + 2;
-      out << std::string(total - 2, '-') << '\n';
-    }
-  }
+  // Varied values read left to right; numbers align on the right.
+  detail::print_table(out, lines, 1, 1 + table.axis_keys.size());
 }
 
 }  // namespace capsim::io

@@ -70,6 +70,28 @@ std::string shown(double x, const Display& d) {
   return with_thousands(v, d.decimals);
 }
 
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
+                 std::size_t left_first, std::size_t left_last) {
+  std::vector<std::size_t> width;
+  for (const auto& line : lines) {
+    width.resize(std::max(width.size(), line.size()), 0);
+    for (std::size_t k = 0; k < line.size(); ++k) width[k] = std::max(width[k], line[k].size());
+  }
+  for (std::size_t l = 0; l < lines.size(); ++l) {
+    for (std::size_t k = 0; k < lines[l].size(); ++k) {
+      const std::string& cell = lines[l][k];
+      const std::string pad(width[k] - cell.size(), ' ');
+      out << (k == 0 ? "" : "  ") << (k >= left_first && k < left_last ? cell + pad : pad + cell);
+    }
+    out << '\n';
+    if (l == 0) {
+      std::size_t total = 0;
+      for (std::size_t w : width) total += w + 2;
+      out << std::string(total - 2, '-') << '\n';
+    }
+  }
+}
+
 namespace {
 
 constexpr const char* kReplacement = "\xEF\xBF\xBD";  // U+FFFD, the replacement character

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct Display {
 };
 Display display_for(const std::string& unit);
 std::string shown(double x, const Display& d);
+
+// `lines` as aligned columns two spaces apart, a rule under the first
+// (header) line; columns [left_first, left_last) align left, the others
+// right.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
+                 std::size_t left_first, std::size_t left_last);
 
 // Offset of the first byte that is not part of well-formed UTF-8 (no
 // overlong forms, surrogates or code points above U+10FFFF), or npos.

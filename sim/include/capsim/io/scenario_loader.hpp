@@ -9,6 +9,7 @@
 // and the overrides (ScenarioSpec::extends, ::overrides).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,10 @@ ScenarioSpec load_scenario_text(const std::string& text, const std::string& name
                                 const std::string& base_dir,
                                 const models::ModelRegistries& registries,
                                 const std::vector<std::string>& overrides = {});
+
+// The scalar a loaded scenario holds at `key_path` (as --set names it, e.g.
+// "skus.h200.lead_time_days" or "procurement.orders.0.count"), as written;
+// nullopt when the key is absent (a default applies) or holds a map or list.
+std::optional<std::string> scenario_value(const ScenarioSpec& spec, const std::string& key_path);
 
 }  // namespace capsim::io

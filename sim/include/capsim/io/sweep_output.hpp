@@ -1,17 +1,20 @@
 // Sweep outputs: the HDF5 file (also the checkpoint that --resume and merge
-// read), CSV, and the one-line-per-point summary. The layout is documented
-// in docs/output.md.
+// read), CSV, and the one-line-per-point summary; for the sensitivity
+// methods also their indices (the file's `sensitivity` group, a CSV and a
+// ranked table). The layout is documented in docs/output.md.
 #pragma once
 
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "capsim/sweep.hpp"
+#include "capsim/study/sweep.hpp"
 
 namespace capsim::io {
 
 inline constexpr int kSweepFormatVersion = 2;
+// The `sensitivity` group's own version (its `format_version` attribute).
+inline constexpr int kSensitivityFormatVersion = 1;
 
 // Writes `table` to `path` atomically: a temporary file beside it, synced
 // and renamed, so the file on disk is always a complete sweep file (a
@@ -45,5 +48,25 @@ SweepSort parse_sweep_sort(const sweep::Table& table, const std::string& text);
 // means of the main key figures (and of the sort column), sorted by `sort`
 // when given (points in order otherwise).
 void print_sweep_summary(std::ostream& out, const sweep::Table& table, const SweepSort* sort);
+
+// The target of a sensitivity analysis named by `text`: a key-figure column
+// name (as for --sort; "prob_over_budget" is "over_budget", whose mean is
+// the probability), optionally followed by ":mean" (the default), ":p05",
+// ":p50" or ":p95". Throws InputError naming --target when unknown.
+sweep::Target parse_sensitivity_target(const sweep::Table& table, const std::string& text);
+
+// Every key-figure column's mean, in catalog order, then `shown` when it is
+// a quantile: the targets whose indices a sweep file holds.
+std::vector<sweep::Target> sensitivity_targets(const sweep::Table& table,
+                                               const sweep::Target& shown);
+
+// table.sensitivity as CSV: one header row, then one row per target and
+// input (targets in file order, inputs by rank): target, unit, input, rank
+// and every measure (docs/output.md).
+void write_sensitivity_csv(const std::string& path, const sweep::Table& table);
+
+// The indices of table.sensitivity's shown target as a readable table, one
+// line per input, the most influential first.
+void print_sensitivity(std::ostream& out, const sweep::Table& table);
 
 }  // namespace capsim::io

@@ -1,6 +1,9 @@
-// Parameter sweeps (SPEC 5 and 6): the points of a sweep, the table of their
-// results, and the driver that runs the points, split across threads and
-// processes, with checkpoints.
+// Parameter sweeps (SPEC 5 and 6) and the studies built on them: the points
+// of a sweep, the table of their results, and the driver that runs a batch
+// of points, split across threads and processes, with checkpoints. The
+// methods that pick the points (grid, lhs, random, and the sensitivity
+// methods tornado, morris and sobol, which also compute indices from the
+// results: capsim/study/sensitivity.hpp) are one file each in sim/study/.
 //
 // A point is a list of `--set` overrides ("key.path=value", one per varied
 // key) on top of the base scenario. Every point runs the same paths with the
@@ -13,12 +16,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capsim/models/builtin.hpp"
 #include "capsim/results.hpp"
 #include "capsim/scenario.hpp"
+#include "capsim/study/sensitivity.hpp"
 
 namespace capsim::sweep {
 
@@ -45,23 +51,36 @@ std::string number_text(double x);
 // (lo < hi). Throws InputError naming the argument.
 Axis parse_axis(const std::string& argument);
 
-enum class Method { grid, lhs, random };
-Method parse_method(const std::string& text);  // throws InputError
-const char* method_name(Method method);
+// The methods, in --help order: (name, one-line description).
+std::vector<std::pair<std::string, std::string>> methods();
+// `text` when it names a method; throws InputError listing them.
+std::string parse_method(const std::string& text);
+// Whether the method computes sensitivity indices from its points' results
+// (false for a name that is not a method).
+bool analyses(const std::string& method);
+
+inline constexpr int kDefaultMorrisLevels = 4;
 
 struct Definition {
   std::vector<Axis> axes;
-  Method method = Method::grid;
-  std::int64_t samples = 0;  // lhs and random
-  std::uint64_t seed = 0;    // the runs' seed; also draws the lhs/random points
-  std::int64_t paths = 0;    // per point
+  std::string method = "grid";
+  // lhs, random: the number of points; morris: trajectories r (r (k + 1)
+  // points for k axes); sobol: base rows N (N (k + 2) points).
+  std::int64_t samples = 0;
+  int levels = 0;          // morris: levels of its grid (0: kDefaultMorrisLevels)
+  std::uint64_t seed = 0;  // the runs' seed; also draws the points and bootstrap resamples
+  std::int64_t paths = 0;  // per point
+  // tornado: per axis, the base scenario's value at its key ("" when it has
+  // none); the base point takes it when it is a number in the range, else
+  // the range's midpoint.
+  std::vector<std::string> base;
 
-  // Checks the combination (a range needs lhs or random, samples >= 1 for
-  // them, no key varied twice, a bounded number of points). Throws
-  // InputError.
+  // Checks the combination (the method's kind of axes and samples, no key
+  // varied twice, a bounded number of points). Throws InputError naming
+  // the option.
   void check() const;
   // A readable description, stored in the output file: method, samples,
-  // seed, paths and one line per --vary argument.
+  // levels (morris), seed, paths and one line per --vary argument.
   std::string text() const;
 };
 
@@ -72,8 +91,11 @@ inline constexpr std::int64_t kMaxPoints = 1'000'000;
 // Latin hypercube of `samples` points (each axis is cut into `samples`
 // equal strata and every stratum holds exactly one point); random:
 // independent uniform draws. List axes under lhs/random pick an element
-// (stratified for lhs). Whole-number ranges give whole numbers. A pure
-// function of the definition.
+// (stratified for lhs). tornado: the base point, then each axis at its low
+// and at its high end; morris: r trajectories of k + 1 points
+// (sensitivity::morris_points); sobol: Saltelli's N (k + 2) points
+// (sensitivity::saltelli_points), mapped onto the ranges. Whole-number
+// ranges give whole numbers. A pure function of the definition.
 std::vector<std::vector<std::string>> make_points(const Definition& definition);
 
 // The overrides of one point: key=value for each axis.
@@ -107,6 +129,11 @@ struct Table {
   Eigen::ArrayXd prob_over_budget;  // points
   std::vector<std::uint8_t> done;   // points; 1 when the row holds results
   std::string shard;                // "I/N" for a shard's file, else ""
+  std::int64_t levels = 0;          // morris: levels of its grid
+  // Sensitivity methods: the target shown on stdout, and the indices once
+  // every point is done (analyse).
+  std::string target;
+  std::optional<sensitivity::Result> sensitivity;
 
   std::int64_t points() const { return static_cast<std::int64_t>(values.size()); }
   std::int64_t points_done() const;
@@ -119,6 +146,25 @@ struct Table {
 // the definition and the points.
 Table make_table(const ScenarioSpec& base, const std::string& scenario_file,
                  const Definition& definition, std::vector<std::vector<std::string>> points);
+
+// The definition a table was made from (axes parsed back from their keys
+// and SPECs; no tornado base values, which are in point 0).
+Definition definition_of(const Table& table);
+
+// A target of a sensitivity analysis: one statistic across paths of one
+// key-figure column.
+struct Target {
+  std::string name;  // "total_spend_usd", "unserved_fraction[chat]", "total_spend_usd:p95"
+  std::string unit;
+  Eigen::Index column = 0;  // key-figure column
+  int stat = 0;             // index into kStatNames: 0 mean, 1 p05, 2 p50, 3 p95
+};
+
+// Computes table.sensitivity for every target from a table of a method that
+// analyses, with every point done; `shown` names the target shown on
+// stdout. Throws InputError for another method or a table with points
+// missing.
+void analyse(Table& table, const std::vector<Target>& targets, const std::string& shown);
 
 // The processes that share a sweep (one without MPI). Collective calls: every
 // process calls them in the same order.

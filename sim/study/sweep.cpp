@@ -1,7 +1,4 @@
-#include "capsim/sweep.hpp"
-
-#include <Random123/philox.h>
-#include <Random123/uniform.hpp>
+#include "capsim/study/sweep.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -12,9 +9,10 @@
 #include <numeric>
 #include <thread>
 
+#include "../src/thread_pool.hpp"
 #include "capsim/engine.hpp"
 #include "capsim/error.hpp"
-#include "thread_pool.hpp"
+#include "design.hpp"
 
 namespace capsim::sweep {
 
@@ -85,10 +83,6 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-[[noreturn]] void fail(const std::string& argument, const std::string& message) {
-  throw InputError("--vary '" + argument + "': " + message);
-}
-
 // 64-bit FNV-1a: a stable fingerprint (not a security measure).
 class Fingerprint {
  public:
@@ -110,60 +104,6 @@ class Fingerprint {
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 
-// Uniforms in (0, 1] for drawing sweep points; keyed apart from the
-// simulation's own streams (which use the seed itself as the key).
-class PointRng {
- public:
-  explicit PointRng(std::uint64_t seed) {
-    key_ = {{static_cast<std::uint32_t>(seed) ^ 0x9E3779B9u,
-             static_cast<std::uint32_t>(seed >> 32) ^ 0x7F4A7C15u}};
-  }
-  double uniform(std::size_t axis, std::int64_t i, std::uint32_t purpose) const {
-    const r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(axis),
-                                             static_cast<std::uint32_t>(i),
-                                             static_cast<std::uint32_t>(i >> 32), purpose}};
-    const auto r = r123::Philox4x32()(ctr, key_);
-    return r123::u01<double>((static_cast<std::uint64_t>(r[0]) << 32) | r[1]);
-  }
-
- private:
-  r123::Philox4x32::key_type key_{};
-};
-
-enum Purpose : std::uint32_t { kPermutation = 1, kJitter = 2, kRandom = 3 };
-
-// The value of `axis` at the fraction u in (0, 1] of its range or list. A
-// number of a continuous range is rounded to the fewest significant digits
-// (6 or more) that keep it in the range and, for a Latin hypercube of
-// `strata` strata, in its stratum: readable values, exact strata.
-std::string value_at(const Axis& axis, double u, std::int64_t strata) {
-  if (axis.kind != Axis::Kind::range) {
-    const auto n = static_cast<std::int64_t>(axis.values.size());
-    const auto i = std::clamp<std::int64_t>(
-        static_cast<std::int64_t>(std::floor(u * static_cast<double>(n))), 0, n - 1);
-    return axis.values[static_cast<std::size_t>(i)];
-  }
-  if (axis.integer) {
-    const double span = axis.hi - axis.lo + 1.0;
-    const double v = std::min(axis.hi, axis.lo + std::floor(u * span));
-    return std::to_string(static_cast<std::int64_t>(v));
-  }
-  const double lo = axis.lo, hi = axis.hi;
-  const double x = std::min(hi, lo + u * (hi - lo));
-  const auto stratum = [&](double v) {
-    return std::ceil((v - lo) / (hi - lo) * static_cast<double>(strata));
-  };
-  for (int digits = 6; digits < 17; ++digits) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
-    double r = 0;
-    if (!parse_number(buf, r) || r < lo || r > hi) continue;
-    if (strata > 0 && stratum(r) != stratum(x)) continue;
-    return buf;
-  }
-  return number_text(x);
-}
-
 }  // namespace
 
 Axis parse_axis(const std::string& argument) {
@@ -171,14 +111,16 @@ Axis parse_axis(const std::string& argument) {
   axis.argument = argument;
   const auto eq = argument.find('=');
   if (eq == std::string::npos || trim(argument.substr(0, eq)).empty())
-    fail(argument,
-         "expected key.path=SPEC, e.g. classes.chat.growth.rate=0.5,0.9,1.3 (SPEC: a list a,b,c, "
-         "linspace:lo:hi:n or a range lo:hi)");
+    detail::fail_axis(
+        argument,
+        "expected key.path=SPEC, e.g. classes.chat.growth.rate=0.5,0.9,1.3 (SPEC: a list a,b,c, "
+        "linspace:lo:hi:n or a range lo:hi)");
   axis.key = trim(argument.substr(0, eq));
   axis.spec = trim(argument.substr(eq + 1));
   const std::string& spec = axis.spec;
   if (spec.empty())
-    fail(argument, "empty SPEC (expected a list a,b,c, linspace:lo:hi:n or a range lo:hi)");
+    detail::fail_axis(argument,
+                      "empty SPEC (expected a list a,b,c, linspace:lo:hi:n or a range lo:hi)");
 
   if (spec.rfind("linspace:", 0) == 0) {
     std::vector<std::string> parts;
@@ -195,16 +137,19 @@ Axis parse_axis(const std::string& argument) {
     std::int64_t n = 0;
     if (parts.size() != 3 || !parse_number(parts[0], lo) || !parse_number(parts[1], hi) ||
         !parse_integer(parts[2], n))
-      fail(argument, "bad linspace (got '" + spec +
-                         "', expected linspace:lo:hi:n with numbers lo, hi and a whole number n)");
+      detail::fail_axis(
+          argument, "bad linspace (got '" + spec +
+                        "', expected linspace:lo:hi:n with numbers lo, hi and a whole number n)");
     if (n < 1)
-      fail(argument, "empty linspace (got n = " + std::to_string(n) + ", expected n >= 1)");
+      detail::fail_axis(argument,
+                        "empty linspace (got n = " + std::to_string(n) + ", expected n >= 1)");
     if (n > kMaxPoints)
-      fail(argument, "linspace of " + std::to_string(n) + " values (expected at most " +
-                         std::to_string(kMaxPoints) + ")");
+      detail::fail_axis(argument, "linspace of " + std::to_string(n) +
+                                      " values (expected at most " + std::to_string(kMaxPoints) +
+                                      ")");
     if (n > 1 && lo == hi)
-      fail(argument, "empty range (lo = hi = " + number_text(lo) +
-                         " with n = " + std::to_string(n) + " would repeat one value)");
+      detail::fail_axis(argument, "empty range (lo = hi = " + number_text(lo) + " with n = " +
+                                      std::to_string(n) + " would repeat one value)");
     axis.kind = Axis::Kind::linspace;
     for (std::int64_t i = 0; i < n; ++i) {
       const double x = i == n - 1 && n > 1
@@ -221,8 +166,8 @@ Axis parse_axis(const std::string& argument) {
     const std::string lo_text = spec.substr(0, colon), hi_text = spec.substr(colon + 1);
     if (parse_number(lo_text, lo) && parse_number(hi_text, hi)) {
       if (!(lo < hi))
-        fail(argument, "empty range (got " + trim(lo_text) + ":" + trim(hi_text) +
-                           ", expected lo:hi with lo < hi)");
+        detail::fail_axis(argument, "empty range (got " + trim(lo_text) + ":" + trim(hi_text) +
+                                        ", expected lo:hi with lo < hi)");
       std::int64_t lo_int = 0, hi_int = 0;
       axis.kind = Axis::Kind::range;
       axis.lo = lo;
@@ -236,66 +181,75 @@ Axis parse_axis(const std::string& argument) {
   axis.values = split_list(spec);
   for (std::size_t i = 0; i < axis.values.size(); ++i)
     if (axis.values[i].empty())
-      fail(argument, "empty value at position " + std::to_string(i + 1) + " of the list");
+      detail::fail_axis(argument,
+                        "empty value at position " + std::to_string(i + 1) + " of the list");
   return axis;
 }
 
-Method parse_method(const std::string& text) {
-  if (text == "grid") return Method::grid;
-  if (text == "lhs") return Method::lhs;
-  if (text == "random") return Method::random;
-  throw InputError("--method: unknown method '" + text + "' (expected grid, lhs or random)");
+std::vector<std::pair<std::string, std::string>> methods() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& design : detail::all_designs())
+    out.emplace_back(design->name(), design->description());
+  return out;
 }
 
-const char* method_name(Method method) {
-  switch (method) {
-    case Method::grid:
-      return "grid";
-    case Method::lhs:
-      return "lhs";
-    case Method::random:
-      return "random";
-  }
-  return "?";
+std::string parse_method(const std::string& text) {
+  return detail::find_design(text)->name();
+}
+
+bool analyses(const std::string& method) {
+  for (const auto& design : detail::all_designs())
+    if (design->name() == method) return design->analyses();
+  return false;
 }
 
 void Definition::check() const {
+  const auto design = detail::find_design(method);
+  const std::string named = std::string("--method ") + design->name();
   if (axes.empty())
     throw InputError("sweep: nothing to vary (give at least one --vary key.path=SPEC)");
   for (std::size_t a = 0; a < axes.size(); ++a)
     for (std::size_t b = 0; b < a; ++b)
       if (axes[a].key == axes[b].key)
-        fail(axes[a].argument,
-             axes[a].key + " is already varied by --vary '" + axes[b].argument + "'");
-  if (method == Method::grid) {
-    if (samples > 0)
-      throw InputError(
-          "--samples applies to --method lhs and random (a grid has one point "
-          "per combination of its lists)");
-    long double count = 1;
-    for (const Axis& axis : axes) {
-      if (axis.kind == Axis::Kind::range)
-        fail(axis.argument,
-             "a range lo:hi needs --method lhs or random (for a grid, give "
-             "a list or linspace:lo:hi:n)");
-      count *= static_cast<long double>(axis.values.size());
-    }
-    if (count > static_cast<long double>(kMaxPoints))
-      throw InputError("sweep: the grid has " + number_text(static_cast<double>(count)) +
-                       " points (expected at most " + std::to_string(kMaxPoints) + ")");
-    return;
+        detail::fail_axis(axes[a].argument,
+                          axes[a].key + " is already varied by --vary '" + axes[b].argument + "'");
+  for (const Axis& axis : axes) {
+    if (axis.kind == Axis::Kind::range && !design->accepts_ranges())
+      detail::fail_axis(axis.argument,
+                        "a range lo:hi needs --method lhs, random, tornado, morris or sobol "
+                        "(for a grid, give a list or linspace:lo:hi:n)");
+    if (axis.kind != Axis::Kind::range && design->needs_ranges())
+      detail::fail_axis(axis.argument, named + " needs a range lo:hi for every key (got a " +
+                                           (axis.kind == Axis::Kind::list ? "list" : "linspace") +
+                                           ")");
   }
-  if (samples < 1)
-    throw InputError(std::string("--method ") + method_name(method) +
-                     " needs --samples N (the number of points, at least 1)");
-  if (samples > kMaxPoints)
-    throw InputError("--samples " + std::to_string(samples) + ": expected at most " +
-                     std::to_string(kMaxPoints));
+  if (design->samples_are() == nullptr) {
+    if (samples > 0)
+      throw InputError("--samples applies to --method lhs, random, morris and sobol (" + named +
+                       " has " + design->description() + ")");
+  } else {
+    if (samples < design->min_samples())
+      throw InputError(named + " needs --samples N >= " + std::to_string(design->min_samples()) +
+                       " (" + design->samples_are() + ")" +
+                       (samples > 0 ? "; got " + std::to_string(samples) : ""));
+    if (samples > kMaxPoints)
+      throw InputError("--samples " + std::to_string(samples) + ": expected at most " +
+                       std::to_string(kMaxPoints));
+  }
+  if (levels != 0 && design->name() != std::string("morris"))
+    throw InputError("--levels applies to --method morris");
+  design->check(*this);
+  if (const long double count = design->count(*this); count > static_cast<long double>(kMaxPoints))
+    throw InputError("sweep: " + named + " would run " + number_text(static_cast<double>(count)) +
+                     " points (expected at most " + std::to_string(kMaxPoints) + ")");
 }
 
 std::string Definition::text() const {
-  std::string text = std::string("method: ") + method_name(method) + "\n";
-  if (method != Method::grid) text += "samples: " + std::to_string(samples) + "\n";
+  const auto design = detail::find_design(method);
+  std::string text = "method: " + method + "\n";
+  if (design->samples_are() != nullptr) text += "samples: " + std::to_string(samples) + "\n";
+  if (method == "morris")
+    text += "levels: " + std::to_string(levels > 0 ? levels : kDefaultMorrisLevels) + "\n";
   text += "seed: " + std::to_string(seed) + "\n";
   text += "paths: " + std::to_string(paths) + "\n";
   text += "vary:\n";
@@ -305,54 +259,7 @@ std::string Definition::text() const {
 
 std::vector<std::vector<std::string>> make_points(const Definition& definition) {
   definition.check();
-  const auto& axes = definition.axes;
-  const std::size_t A = axes.size();
-  std::vector<std::vector<std::string>> points;
-  if (definition.method == Method::grid) {
-    std::int64_t count = 1;
-    for (const Axis& axis : axes) count *= static_cast<std::int64_t>(axis.values.size());
-    points.reserve(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) {
-      std::vector<std::string> point(A);
-      std::int64_t rest = i;
-      for (std::size_t a = A; a-- > 0;) {
-        const auto n = static_cast<std::int64_t>(axes[a].values.size());
-        point[a] = axes[a].values[static_cast<std::size_t>(rest % n)];
-        rest /= n;
-      }
-      points.push_back(std::move(point));
-    }
-    return points;
-  }
-
-  const std::int64_t N = definition.samples;
-  const PointRng rng(definition.seed);
-  points.assign(static_cast<std::size_t>(N), std::vector<std::string>(A));
-  for (std::size_t a = 0; a < A; ++a) {
-    if (definition.method == Method::random) {
-      for (std::int64_t i = 0; i < N; ++i)
-        points[static_cast<std::size_t>(i)][a] = value_at(axes[a], rng.uniform(a, i, kRandom), 0);
-      continue;
-    }
-    // Latin hypercube: point i falls in stratum order[i] of this axis; the
-    // order is a uniformly random permutation (Fisher-Yates).
-    std::vector<std::int64_t> order(static_cast<std::size_t>(N));
-    std::iota(order.begin(), order.end(), 0);
-    for (std::int64_t i = N - 1; i > 0; --i) {
-      const auto j = std::min<std::int64_t>(
-          i,
-          static_cast<std::int64_t>(rng.uniform(a, i, kPermutation) * static_cast<double>(i + 1)));
-      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
-    }
-    for (std::int64_t i = 0; i < N; ++i) {
-      // In (0, 1]: stratum s covers (s/N, (s+1)/N].
-      const double u =
-          (static_cast<double>(order[static_cast<std::size_t>(i)]) + rng.uniform(a, i, kJitter)) /
-          static_cast<double>(N);
-      points[static_cast<std::size_t>(i)][a] = value_at(axes[a], u, N);
-    }
-  }
-  return points;
+  return detail::find_design(definition.method)->points(definition);
 }
 
 std::vector<std::string> point_overrides(const Definition& definition,
@@ -388,6 +295,18 @@ void Table::store(std::int64_t point, const Eigen::Ref<const Eigen::ArrayXXd>& p
   done[static_cast<std::size_t>(point)] = 1;
 }
 
+Definition definition_of(const Table& table) {
+  Definition definition;
+  for (std::size_t a = 0; a < table.axis_keys.size(); ++a)
+    definition.axes.push_back(parse_axis(table.axis_keys[a] + "=" + table.axis_specs.at(a)));
+  definition.method = table.method;
+  definition.samples = table.samples;
+  definition.levels = static_cast<int>(table.levels);
+  definition.seed = table.seed;
+  definition.paths = table.paths;
+  return definition;
+}
+
 Table make_table(const ScenarioSpec& base, const std::string& scenario_file,
                  const Definition& definition, std::vector<std::vector<std::string>> points) {
   Table table;
@@ -398,10 +317,12 @@ Table make_table(const ScenarioSpec& base, const std::string& scenario_file,
   table.extends = base.extends;
   table.overrides = base.overrides;
   table.definition_text = definition.text();
-  table.method = method_name(definition.method);
+  table.method = definition.method;
   table.seed = definition.seed;
   table.paths = definition.paths;
   table.samples = definition.samples;
+  if (definition.method == "morris")
+    table.levels = definition.levels > 0 ? definition.levels : kDefaultMorrisLevels;
   for (const Axis& axis : definition.axes) {
     table.axis_keys.push_back(axis.key);
     table.axis_specs.push_back(axis.spec);
@@ -509,7 +430,7 @@ std::int64_t execute(Table& table, const std::vector<std::int64_t>& todo,
     } else if (mine.size() == 1) {
       run_unit(0);
     } else {
-      detail::run_on_threads(mine.size(), run_unit);
+      capsim::detail::run_on_threads(mine.size(), run_unit);
     }
 
     // 0: all done, 1: interrupted, 2: failed; the worst of any process.
