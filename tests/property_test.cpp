@@ -789,12 +789,24 @@ TEST_CASE(
   // committed after the review = budget - budget_left + sum of orders x what
   // each GPU commits, and must not exceed budget x (1 - budget_reserve). The
   // engine's commitments equal the scalar reference's, review by review.
+  // Each scenario with a policy runs with its own budget (when finite) and
+  // with a tight one: 60% of the most it spends on any path without a
+  // budget, so that some reviews run up against it.
   const auto builtin = capsim::models::builtin_registries();
   int reviews_with_orders = 0, budget_bound = 0;
-  for (const ScenarioSpec& spec : random_scenarios(builtin)) {
-    if (spec.procurement.policy.model == "none" || !std::isfinite(spec.finance.budget_usd))
-      continue;
-    INFO(describe(spec));
+  std::vector<ScenarioSpec> cases;
+  for (const ScenarioSpec& random : random_scenarios(builtin)) {
+    if (random.procurement.policy.model == "none") continue;
+    if (std::isfinite(random.finance.budget_usd)) cases.push_back(random);
+    ScenarioSpec tight = random;
+    tight.finance.budget_usd = kInf;
+    const EngineRun unlimited = run_engine(tight, builtin, kPaths, 1, kPaths, 0);
+    const auto& total = unlimited.result.layout.find_key_figure("total_spend_usd");
+    tight.finance.budget_usd = 0.6 * unlimited.result.key_figures.col(total.offset).maxCoeff();
+    if (tight.finance.budget_usd > 0.0) cases.push_back(tight);
+  }
+  for (const ScenarioSpec& spec : cases) {
+    INFO(describe(spec) << " budget " << spec.finance.budget_usd);
     const double limit =
         spec.finance.budget_usd * (1.0 - spec.procurement.policy.number("budget_reserve"));
     ReviewLog engine_log, reference_log;
