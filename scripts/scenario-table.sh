@@ -9,7 +9,9 @@
 #           its "scenario-table:begin" and "scenario-table:end" markers is
 #           replaced, everything else is kept
 # Environment: PATHS (default 1000), SEED (default 20240410), THREADS
-# (default 1; results are bit-identical for any number of threads).
+# (default 1; results are bit-identical for any number of threads),
+# BREAKDOWN_PATHS (default 4000): paths of the baseline's runs behind the
+# budget-overrun breakdown by cause.
 #
 # Output depends only on the scenarios, PATHS and SEED (capsim is
 # bit-reproducible), so re-running reproduces the page exactly.
@@ -22,6 +24,7 @@ doc="${2:-$root/docs/scenarios.md}"
 paths="${PATHS:-1000}"
 seed="${SEED:-20240410}"
 threads="${THREADS:-1}"
+breakdown_paths="${BREAKDOWN_PATHS:-4000}"
 
 [[ -x "$capsim" ]] || { echo "scenario-table.sh: no capsim executable at $capsim (build it first)" >&2; exit 2; }
 [[ -f "$doc" ]] || { echo "scenario-table.sh: no page $doc" >&2; exit 2; }
@@ -50,6 +53,32 @@ for s in "${scenarios[@]}"; do
   echo "scenario-table.sh: running $name ($paths paths, seed $seed)" >&2
   "$capsim" run "$root/scenarios/$s.yaml" --paths "$paths" --seed "$seed" --threads "$threads" \
     --quiet --csv "$work/$name.csv" >/dev/null
+done
+
+# The baseline's budget overrun by cause: the same paths (common random
+# numbers) with sources of money risk switched off. Each variant: a name,
+# then its --set overrides.
+no_price=(--set regions.tokyo.electricity_price.volatility=0 --set regions.osaka.electricity_price.volatility=0)
+no_fx=(--set finance.fx.volatility=0)
+no_late=(--set procurement.supply.late_probability=0)
+no_reserve=(--set procurement.policy.budget_reserve=0)
+variants=(
+  "baseline (1% reserve), every source|"
+  "no reserve, every source|${no_reserve[*]}"
+  "no reserve, electricity price only|${no_reserve[*]} ${no_fx[*]} ${no_late[*]}"
+  "no reserve, USD/JPY only|${no_reserve[*]} ${no_price[*]} ${no_late[*]}"
+  "no reserve, late deliveries only|${no_reserve[*]} ${no_price[*]} ${no_fx[*]}"
+  "no reserve, all but the electricity price|${no_reserve[*]} ${no_price[*]}"
+  "no reserve, all but USD/JPY|${no_reserve[*]} ${no_fx[*]}"
+  "no reserve, all but late deliveries|${no_reserve[*]} ${no_late[*]}"
+  "no reserve, none of the three (the policy alone)|${no_reserve[*]} ${no_price[*]} ${no_fx[*]} ${no_late[*]}"
+)
+for i in "${!variants[@]}"; do
+  IFS='|' read -r label sets <<< "${variants[$i]}"
+  echo "scenario-table.sh: breakdown: $label ($breakdown_paths paths)" >&2
+  # shellcheck disable=SC2086  # the overrides are split on purpose
+  "$capsim" run "$root/scenarios/msft-japan-2024.yaml" --paths "$breakdown_paths" --seed "$seed" \
+    --threads "$threads" --quiet --csv "$work/breakdown-$i.csv" $sets >/dev/null
 done
 
 # One line per scenario: name, then key_figure=mean|p05|p95 fields.
@@ -114,6 +143,27 @@ table="$work/table.md"
           m(s, "cost_per_served_h100e_gpuh_usd")
       }
     }'
+  echo
+  echo "### Budget overrun of \`msft-japan-2024\` by cause"
+  echo
+  echo "Runs: $breakdown_paths paths, seed $seed; the same paths in every row (common random numbers)."
+  echo
+  echo "Peak power over cap is the mean over paths of each path's largest excess of wanted full-load IT power over the cap; a mean of 0 means that no GPU was stranded on any step of any path."
+  echo
+  echo "| variant | P(over budget) | mean overrun (M USD) | mean overrun when over (M USD) | p95 overrun (M USD) | total spend mean (M USD) | peak power over cap (MW) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for i in "${!variants[@]}"; do
+    IFS='|' read -r label _ <<< "${variants[$i]}"
+    awk -F, -v label="$label" '
+      $1 == "prob_over_budget" { p = $3 }
+      $1 == "budget_overrun_usd" { m = $3; p95 = $6 }
+      $1 == "total_spend_usd" { spend = $3 }
+      $1 == "peak_power_over_cap_mw" { over = $3 }
+      END {
+        when = p > 0 ? sprintf("%.1f", m / p / 1e6) : "-"
+        printf "| %s | %.2f%% | %.2f | %s | %.1f | %.0f | %.3g |\n", label, 100 * p, m / 1e6, when, p95 / 1e6, spend / 1e6, over
+      }' "$work/breakdown-$i.csv"
+  done
   echo
   echo '<!-- scenario-table:end -->'
 } > "$table"

@@ -152,7 +152,33 @@ TEST_CASE("cli: list prints models and metrics", "[cli]") {
   const Result metrics = capsim("list metrics");
   CHECK(metrics.code == 0);
   CHECK(metrics.out.find("unserved_fraction") != std::string::npos);
+  for (const char* name :
+       {"reviews_limited_by_budget", "reviews_limited_by_power", "reviews_limited_by_supply"})
+    CHECK(metrics.out.find(name) != std::string::npos);
   CHECK(capsim("list nonsense").code == 2);
+}
+
+TEST_CASE("cli: validate and run warn about explicit orders over the power schedule",
+          "[cli][policy]") {
+  // tests/scenarios/power-warning.yaml, by hand: the second order (line 17)
+  // goes live on 2024-03-02 with 1,000 GPUs of 1.25 kW = 1.25 MW against a
+  // 1 MW cap; the first (750 kW of 1 MW) and the third (1.75 of 2 MW) fit.
+  const std::string file = source("tests/scenarios/power-warning.yaml");
+  const Result v = capsim("validate " + file);
+  INFO(v.err);
+  CHECK(v.code == 0);  // a warning is not an error
+  CHECK(v.out.find("power-warning.yaml: ok") != std::string::npos);
+  CHECK(v.err.find(file + ":17:7: procurement.orders.1: warning: ") != std::string::npos);
+  CHECK(v.err.find("0.25 MW over") != std::string::npos);
+  CHECK(v.err.find("procurement.orders.0") == std::string::npos);
+  CHECK(v.err.find("procurement.orders.2") == std::string::npos);
+  const Result r = capsim("run " + file + " --paths 2 --quiet");
+  CHECK(r.code == 0);
+  CHECK(r.err.find(file + ":17:7: procurement.orders.1: warning: ") != std::string::npos);
+  // The shipped baseline's explicit orders fit its power schedules.
+  const Result base = capsim("validate " + source("scenarios/msft-japan-2024.yaml"));
+  CHECK(base.code == 0);
+  CHECK(base.err.find("warning") == std::string::npos);
 }
 
 TEST_CASE("cli: --set of a misspelt key is an error also with an empty or null value", "[cli]") {

@@ -124,6 +124,45 @@ TEST_CASE("engine golden: constant demand on a fixed fleet", "[engine][golden]")
   for (int j = 0; j < 4; ++j) CHECK(stats(5, j * cap.width) == Approx(12000.0));
 }
 
+TEST_CASE("engine golden: yen fixed opex is paid at the path's USD/JPY of each step",
+          "[engine][golden]") {
+  // No energy cost (price 0): opex is fixed opex only. Per daily step, with
+  // 500 GPUs, a 1 MW cap and x = usd_jpy of the step and path:
+  //   (500 * (100 + 30,400 / x) + 1 * (1,000 + 1,520,000 / x)) * 24 / 730,
+  // i.e. at x = 152: 500 * 300 + 11,000 = 161,000 USD a month.
+  const char* yaml = R"(
+time: {start: 2024-01-01, horizon_months: 2, step: 1d, seed: 4}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, capex_usd: 10000, afr: 0}
+regions:
+  r1:
+    power_mw: 1.0
+    price_usd_per_kwh: 0
+    opex_usd_per_gpu_month: 100
+    opex_jpy_per_gpu_month: 30400
+    opex_usd_per_mw_month: 1000
+    opex_jpy_per_mw_month: 1520000
+    initial_fleet: {g: 500}
+finance: {usdjpy: 152, fx: {model: gbm, volatility: 0.3}}
+classes:
+  inf: {kind: inference, base_demand_h100e: 100}
+failures: {model: none}
+)";
+  const Run run = simulate(yaml, 3);
+  bool moved = false;
+  for (int t = 0; t < run.result.layout.steps; ++t)
+    for (Eigen::Index p = 0; p < 3; ++p) {
+      const double x = run.at("usd_jpy", t, 0, p);
+      moved = moved || std::abs(x - 152.0) > 1.0;
+      const double expected =
+          (500.0 * (100.0 + 30400.0 / x) + 1.0 * (1000.0 + 1520000.0 / x)) * 24.0 / 730.0;
+      CHECK(run.at("opex_usd", t, 0, p) == Approx(expected).epsilon(1e-12));
+    }
+  CHECK(moved);  // the rate does move, so the conversion is per step
+  const Run flat = simulate(yaml, 1, 1, {"finance.fx.volatility=0"});
+  CHECK(flat.at("opex_usd", 10) == Approx(161000.0 * 24.0 / 730.0).epsilon(1e-12));
+}
+
 TEST_CASE("engine golden: a power cap strands the least efficient GPUs", "[engine][golden]") {
   // SKU b (2 H100e at 1.5 kW) is powered before a (1 H100e at 1 kW). A cap of
   // 450 kW powers all 200 b (300 kW) and floor(150 / 1) = 150 of the 200 a:
@@ -222,6 +261,170 @@ failures: {model: none}
     }
     CHECK(run.key("gpus_bought") == 100.0);
     CHECK(run.key("capex_usd") == 1e6);
+  }
+}
+
+// The headroom policy's three limits on small deterministic scenarios: one
+// region, constant inference demand above the fleet, no planner growth, so
+// every review wants required - have = need / 0.8 - fleet H100e. January and
+// February 2024: T = 60 daily steps; reviews at the end of steps 29 and 59;
+// an order placed at the review of step 29 (hour 720) with a 10-day lead goes
+// live at step 40. The review of step 59 orders nothing: its GPUs would only
+// arrive after the horizon.
+namespace {
+
+const char* kPolicyBase = R"(
+time: {start: 2024-01-01, horizon_months: 2, step: 1d, deterministic: true}
+skus:
+  g: {perf_h100e: 1, power_kw: 1.0, idle_fraction: 0.5, capex_usd: 1000, afr: 0, lead_time_days: 10}
+regions:
+  r1:
+    power_mw: 10
+    pue: 1.5
+    price_usd_per_kwh: 0.1
+    opex_usd_per_gpu_month: 73
+    opex_usd_per_mw_month: 730
+    initial_fleet: {g: 100}
+classes:
+  inf: {kind: inference, base_demand_h100e: 200}
+procurement:
+  policy: {model: headroom, planner_growth_per_year: 0, target_utilization: 0.8, skus: [g]}
+failures: {model: none}
+)";
+
+// Sum over steps of a series column.
+double series_total(const Run& run, const std::string& name, Eigen::Index i = 0) {
+  double sum = 0.0;
+  for (int t = 0; t < run.result.layout.steps; ++t) sum += run.at(name, t, i);
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("engine golden: the policy's budget counts the opex to come and holds a reserve",
+          "[engine][golden][policy]") {
+  // By hand, per daily step before step 40: 100 GPUs at full load (demand
+  // 200 > 100) draw 100 kW x (0.5 + 0.5) x PUE 1.5 = 150 kW: 3,600 kWh,
+  // USD 360; fixed opex 100 x 73 x 24 / 730 = 240 plus 10 MW x 730 x 24 /
+  // 730 = 240. Opex 840 a step.
+  // Review at the end of step 29: spent 30 x 840 = 25,200. Opex to come, at
+  // full load and this step's price, over steps 30..59: per GPU-step 2.4
+  // fixed + 1 kW x 1.5 x 24 h x 0.1 = 3.6 energy = 6; the 100 installed GPUs
+  // 100 x 30 x 6 = 18,000; the power cap 10 x 30 x 24 = 7,200. Committed
+  // 50,400. One more GPU: capex 1,000 + 20 steps (40..59) x 6 = 1,120.
+  // Budget 150,000 less a 20% reserve: (120,000 - 50,400) / 1,120 = 62.1 ->
+  // 62 GPUs of the 250 - 100 = 150 wanted.
+  const Run run = simulate(kPolicyBase, 1, 1,
+                           {"finance.budget_usd=150000", "procurement.policy.budget_reserve=0.2"});
+  CHECK(run.at("gpus_on_order", 29) == 62.0);
+  CHECK(run.key("gpus_bought") == 62.0);
+  for (int t = 0; t < 60; ++t)
+    CHECK(run.at("reviews_limited_by_budget", t) == (t == 29 ? 1.0 : 0.0));
+  CHECK(run.key("reviews_limited_by_budget") == 1.0);
+  CHECK(run.key("reviews_limited_by_power") == 0.0);
+  CHECK(run.key("reviews_limited_by_supply") == 0.0);
+  // The fleet stays at full load (162 GPUs for 200 of demand), so the
+  // commitment is what is spent: 25,200 + 10 x 840 + 62,000 of capex at
+  // delivery + 20 x (162 x 3.6 + 162 x 2.4 + 240) = 119,840 <= 120,000.
+  CHECK(run.key("total_spend_usd") == Approx(119840.0).epsilon(1e-12));
+  CHECK(run.at("capex_usd", 40) == 62000.0);
+
+  SECTION("without the reserve: (150,000 - 50,400) / 1,120 = 88.9 -> 88") {
+    const Run all = simulate(kPolicyBase, 1, 1, {"finance.budget_usd=150000"});
+    CHECK(all.key("gpus_bought") == 88.0);
+  }
+  SECTION("with yen fixed opex at the step's rate: 7,300 JPY / 152 per GPU-month more") {
+    // Per GPU-step 6 + 7,300 / 152 x 24 / 730 = 6 + 1.5789 = 7.5789; the 100
+    // installed: 100 x 30 x 1.5789 = 4,736.8 more, spent so far 30 x 157.9 =
+    // 4,736.8 more: committed 59,873.7; per GPU 1,000 + 20 x 7.5789 =
+    // 1,151.6: (120,000 - 59,873.7) / 1,151.6 = 52.2 -> 52.
+    const Run yen = simulate(kPolicyBase, 1, 1,
+                             {"finance.budget_usd=150000", "procurement.policy.budget_reserve=0.2",
+                              "regions.r1.opex_jpy_per_gpu_month=7300"});
+    CHECK(yen.key("gpus_bought") == 52.0);
+  }
+}
+
+TEST_CASE("engine golden: the policy leaves power for an explicit order dated after its review",
+          "[engine][golden][policy]") {
+  // 1 MW for 1-kW GPUs, 500 installed. The review of step 29 wants
+  // 2,000 / 0.8 - 500 = 2,000 GPUs, arriving at step 40; an explicit order
+  // of 300 dated 5 February (step 35, after the review) goes live at step
+  // 45. From step 40 to the horizon the least power left is 1,000 - 300 kW
+  // (from step 45 on), less the 500 kW installed: 200 GPUs, not 500.
+  const Run run =
+      simulate(kPolicyBase, 1, 1,
+               {"regions.r1.power_mw=1", "regions.r1.initial_fleet.g=500",
+                "classes.inf.base_demand_h100e=2000",
+                "procurement.orders=[{date: 2024-02-05, region: r1, sku: g, count: 300}]"});
+  CHECK(run.at("gpus_on_order", 29) == 200.0);
+  CHECK(run.at("gpus_installed", 44) == 700.0);
+  CHECK(run.at("gpus_installed", 45) == 1000.0);
+  for (int t = 0; t < 60; ++t) {
+    INFO("step " << t);
+    CHECK(run.at("gpus_stranded", t) == 0.0);
+    CHECK(run.at("reviews_limited_by_power", t) == (t == 29 ? 1.0 : 0.0));
+  }
+  CHECK(run.key("peak_power_over_cap_mw") == 0.0);
+  CHECK(run.key("reviews_limited_by_power") == 1.0);
+  CHECK(run.key("reviews_limited_by_budget") == 0.0);
+
+  SECTION("a cut in the power schedule after the arrival also counts") {
+    // 0.9 MW from 20 February (step 50): 900 - 300 - 500 = 100 GPUs.
+    const Run cut =
+        simulate(kPolicyBase, 1, 1,
+                 {"regions.r1.power_mw=[{from: 2024-01-01, mw: 1}, {from: 2024-02-20, mw: 0.9}]",
+                  "regions.r1.initial_fleet.g=500", "classes.inf.base_demand_h100e=2000",
+                  "procurement.orders=[{date: 2024-02-05, region: r1, sku: g, count: 300}]"});
+    CHECK(cut.at("gpus_on_order", 29) == 100.0);
+    CHECK(series_total(cut, "gpus_stranded") == 0.0);
+  }
+}
+
+TEST_CASE("engine golden: the policy moves to the next SKU at a quarterly cap, in order units",
+          "[engine][golden][policy]") {
+  // Two SKUs alike but for capex; p is preferred, 50 a quarter, q 60 a
+  // quarter. January to March (Q1, T = 91 steps): reviews at the end of
+  // steps 29, 59 and 89 (the last one's GPUs would arrive after the horizon).
+  // Review 29 wants 250 - 100 = 150: 50 p, then 100 of q of which 60 are
+  // left: short of supply. Review 59: 250 - 210 = 40, both allocations used.
+  const std::vector<std::string> two_skus = {
+      "time.horizon_months=3",
+      "skus={p: {perf_h100e: 1, power_kw: 1.0, capex_usd: 1000, afr: 0, lead_time_days: 10}, "
+      "q: {perf_h100e: 1, power_kw: 1.0, capex_usd: 1200, afr: 0, lead_time_days: 10}}",
+      "regions.r1.initial_fleet={p: 100}", "procurement.policy.skus=[p, q]",
+      "procurement.supply.max_per_quarter={p: 50, q: 60}"};
+  const Run run = simulate(kPolicyBase, 1, 1, two_skus);
+  REQUIRE(run.result.layout.steps == 91);
+  // (sku, region) columns: k * R + r.
+  CHECK(run.at("gpus_on_order", 29, 0) == 50.0);
+  CHECK(run.at("gpus_on_order", 29, 1) == 60.0);
+  CHECK(run.key("gpus_bought") == 110.0);
+  for (int t = 0; t < 91; ++t)
+    CHECK(run.at("reviews_limited_by_supply", t) == (t == 29 || t == 59 ? 1.0 : 0.0));
+  CHECK(run.key("reviews_limited_by_supply") == 2.0);
+  CHECK(run.key("reviews_limited_by_budget") == 0.0);
+  CHECK(run.key("reviews_limited_by_power") == 0.0);
+
+  SECTION("order_unit 8: the gap rounds up, the allocations down") {
+    // p: 150 -> 152 wanted, 50 -> 48 allowed; q: 250 - 148 = 102 -> 104
+    // wanted, 60 -> 56 allowed. Review 59: 250 - 204 = 46 -> 48 wanted,
+    // 2 of p and 4 of q left -> 0.
+    std::vector<std::string> servers = two_skus;
+    servers.push_back("procurement.policy.order_unit=8");
+    const Run units = simulate(kPolicyBase, 1, 1, servers);
+    CHECK(units.at("gpus_on_order", 29, 0) == 48.0);
+    CHECK(units.at("gpus_on_order", 29, 1) == 56.0);
+    CHECK(units.key("gpus_bought") == 104.0);
+    CHECK(units.key("reviews_limited_by_supply") == 2.0);
+  }
+  SECTION("no cap on q: the fall back closes the gap") {
+    std::vector<std::string> open = two_skus;
+    open.back() = "procurement.supply.max_per_quarter={p: 50}";
+    const Run fallback = simulate(kPolicyBase, 1, 1, open);
+    CHECK(fallback.at("gpus_on_order", 29, 0) == 50.0);
+    CHECK(fallback.at("gpus_on_order", 29, 1) == 100.0);
+    CHECK(fallback.key("reviews_limited_by_supply") == 0.0);
   }
 }
 

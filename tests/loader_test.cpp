@@ -46,6 +46,12 @@ ParamInfo number(std::string name, bool required, double default_value, double m
   return p;
 }
 
+ParamInfo whole(std::string name, double default_value, double min, double max) {
+  ParamInfo p = number(std::move(name), false, default_value, min, max);
+  p.whole = true;
+  return p;
+}
+
 ParamInfo names(std::string name, std::string unit) {
   ParamInfo p;
   p.name = std::move(name);
@@ -100,7 +106,9 @@ models::ModelRegistries fake_registries() {
   add(r.procurement, "none", {});
   add(r.procurement, "headroom",
       {number("review_days", false, 30, 1, 365), number("target_utilization", false, 0.8, 0.01, 1),
-       number("planner_growth_per_year", false, 0, -1, 10), names("skus", "sku names")});
+       number("planner_growth_per_year", false, 0, -1, 10),
+       number("budget_reserve", false, 0, 0, 1), whole("order_unit", 1, 1, 1e6),
+       names("skus", "sku names")});
   return r;
 }
 
@@ -257,6 +265,8 @@ TEST_CASE("io::load_scenario: constant.yaml fills every field", "[io][loader]") 
     CHECK(r.carbon_g_per_kwh == 500);
     CHECK(r.opex_usd_per_gpu_month == 100);
     CHECK(r.opex_usd_per_mw_month == 1000);
+    CHECK(r.opex_jpy_per_gpu_month == 0);  // default
+    CHECK(r.opex_jpy_per_mw_month == 0);
     CHECK(r.initial_fleet == std::vector<double>{500});
     CHECK(r.outages.model == "none");
     CHECK(r.scheduled_outages.empty());
@@ -812,6 +822,24 @@ TEST_CASE("io::load_scenario: model slots are checked against the registry", "[i
         error_at(errors_of(kMinimal, {"procurement.policy=headroom"}), "procurement.policy.skus")
             .message,
         "missing required parameter"));
+  }
+  SECTION("whole-number parameters: order_unit") {
+    const ScenarioSpec s =
+        load_text(kMinimal, {"procurement.policy={model: headroom, skus: [h100], order_unit: 8, "
+                             "budget_reserve: 0.05}"});
+    CHECK(s.procurement.policy.number("order_unit") == 8);
+    CHECK(s.procurement.policy.number("budget_reserve") == 0.05);
+    CHECK(load_text(kMinimal, {"procurement.policy={model: headroom, skus: [h100]}"})
+              .procurement.policy.number("order_unit") == 1);  // default
+    const auto errors = errors_of(
+        kMinimal, {"procurement.policy={model: headroom, skus: [h100], order_unit: 8.5}"});
+    CHECK(contains(error_at(errors, "procurement.policy.order_unit").message,
+                   "not a whole number (got 8.5, expected a whole number in [1, 1000000])"));
+    CHECK(contains(error_at(errors_of(kMinimal, {"procurement.policy={model: headroom, skus: "
+                                                 "[h100], budget_reserve: 1.5}"}),
+                            "procurement.policy.budget_reserve")
+                       .message,
+                   "[0, 1]"));
   }
   SECTION("table parameters: rows of [x, y], x increasing, y in range") {
     const ScenarioSpec s = load_text(

@@ -786,65 +786,166 @@ ScenarioSpec policy_spec() {
   return spec;
 }
 
+// A hand-made view of four paths (see the test below): the fleet, need and
+// budget per path; power room, arrival steps and commitments per GPU as the
+// engine would hand them over.
+struct HandView {
+  static constexpr Index kPaths = 4;
+  ScenarioSpec spec = policy_spec();
+  int t = 0;
+  // Columns r * K + k: 0 east/a, 1 east/b, 2 west/a, 3 west/b.
+  ArrayXXd need = ArrayXXd::Zero(kPaths, 2), installed = ArrayXXd::Zero(kPaths, 4),
+           on_order = ArrayXXd::Zero(kPaths, 4), quarter = ArrayXXd::Zero(kPaths, 2),
+           commit = ArrayXXd::Zero(kPaths, 4);
+  ArrayXd budget = ArrayXd::Constant(kPaths, 1e9);
+  std::vector<double> room_kw = {200.0, 200.0, 1000.0, 1000.0};  // east 0.2 MW, west 1 MW
+  std::vector<int> arrival = {90, 60};
+  int steps = 730;
+
+  HandView() {
+    for (Index k = 0; k < 2; ++k)
+      for (Index r = 0; r < 2; ++r)
+        commit.col(r * 2 + k).setConstant(spec.skus[static_cast<std::size_t>(k)].capex_usd);
+  }
+  PolicyView view() const {
+    return PolicyView{&spec,    t,      day(t), steps,   need,    installed,
+                      on_order, budget, commit, room_kw, arrival, quarter};
+  }
+};
+
+struct Decision {
+  ArrayXXd order = ArrayXXd::Zero(HandView::kPaths, 4);
+  ArrayXXd limited = ArrayXXd::Zero(HandView::kPaths, kPolicyLimits * 2);
+  // Flag of limit l for region r on path p.
+  double flag(Index p, PolicyLimit l, Index r) const { return limited(p, l * 2 + r); }
+};
+
+Decision decide(const ProcurementPolicy& policy, const HandView& v) {
+  Decision d;
+  policy.review(context(nullptr, 0, HandView::kPaths, 24.0), v.view(), d.order, d.limited);
+  return d;
+}
+
 }  // namespace
 
 TEST_CASE("models::procurement::Headroom: orders on a hand-made view", "[models]") {
-  const ScenarioSpec spec = policy_spec();
   // No planner growth and 80% target: required = need / 0.8.
   const auto policy = registries().procurement.make(
       config("headroom", {{"planner_growth_per_year", 0.0},
                           {"target_utilization", 0.8},
                           {"skus", std::vector<std::string>{"b", "a"}}}));
-  const Index paths = 4;
-  const ChunkContext ctx = context(nullptr, 0, paths, 24.0);
-  // Columns r * K + k: 0 east/a, 1 east/b, 2 west/a, 3 west/b.
-  ArrayXXd need(paths, 2), installed = ArrayXXd::Zero(paths, 4),
-                           on_order = ArrayXXd::Zero(paths, 4), quarter = ArrayXXd::Zero(paths, 2);
-  ArrayXd budget = ArrayXd::Constant(paths, 1e9);
+  HandView v;
   // Path 0: the gap binds. East: required 80 / 0.8 = 100, have 20 + 10 + 5 * 2
   // = 40, order 60; west: 40 / 0.8 = 50.
-  need.row(0) << 80, 40;
-  installed(0, 0) = 20;
-  on_order(0, 0) = 10;
-  installed(0, 1) = 5;
-  // Path 1: power binds. East cap 0.2 MW on arrival (day 90), 150 kW used:
+  v.need.row(0) << 80, 40;
+  v.installed(0, 0) = 20;
+  v.on_order(0, 0) = 10;
+  v.installed(0, 1) = 5;
+  // Path 1: power binds. East has 200 kW from the arrival on, 150 kW used:
   // 50 GPUs of 1 kW (not the 350 of the gap).
-  need.row(1) << 400, 0;
-  installed(1, 0) = 150;
+  v.need.row(1) << 400, 0;
+  v.installed(1, 0) = 150;
   // Path 2: budget binds: USD 255,000 buys 25 GPUs, nothing left for west.
-  need.row(2) << 80, 40;
-  budget[2] = 255000;
+  v.need.row(2) << 80, 40;
+  v.budget[2] = 255000;
   // Path 3: the quarter cap binds: 120 of 150 already ordered; east takes 20,
   // west the last 10.
-  need.row(3) << 16, 40;
-  quarter(3, 0) = 120;
-  ArrayXXd order(paths, 4);
+  v.need.row(3) << 16, 40;
+  v.quarter(3, 0) = 120;
 
-  SECTION("before b is available: a") {
-    const PolicyView view{&spec, 0, day(0), need, installed, on_order, budget, quarter};
-    policy->review(ctx, view, order);
-    ArrayXXd expected = ArrayXXd::Zero(paths, 4);
+  SECTION("before b is available: a, and why each path ordered less than its gap") {
+    const Decision d = decide(*policy, v);
+    ArrayXXd expected = ArrayXXd::Zero(HandView::kPaths, 4);
     expected.col(0) << 60, 50, 25, 20;
     expected.col(2) << 50, 0, 0, 10;
-    CHECK((order == expected).all());
+    CHECK((d.order == expected).all());
+    ArrayXXd flags = ArrayXXd::Zero(HandView::kPaths, kPolicyLimits * 2);
+    flags(1, limit_power * 2 + 0) = 1;   // path 1 east: power
+    flags(2, limit_budget * 2 + 0) = 1;  // path 2: budget, both regions
+    flags(2, limit_budget * 2 + 1) = 1;
+    flags(3, limit_supply * 2 + 1) = 1;  // path 3 west: allocation used up, no other SKU yet
+    CHECK((d.limited == flags).all());
   }
 
   SECTION("once b is available: b, whole GPUs") {
     // Path 0 east: required 81 / 0.8 = 101.25, have 40, gap 61.25 = 30.6 b -> 31.
-    // Power on arrival (day 160): (200 - 37.5) / 1.5 = 108.3 -> 108, no bind.
-    need(0, 0) = 81;
-    // Path 1 east: gap 350 -> 175 b; power (200 - 150) / 1.5 = 33.3 -> 33.
-    const PolicyView view{&spec, 100, day(100), need, installed, on_order, budget, quarter};
-    policy->review(ctx, view, order);
-    CHECK(order(0, 1) == 31);
-    CHECK(order(0, 3) == 25);  // west: 50 / 2
-    CHECK(order(1, 1) == 33);
-    CHECK(order(2, 1) == 8);  // 255,000 / 30,000
-    CHECK(order(2, 3) == 0);
-    CHECK(order(3, 1) == 10);  // b has no quarter cap
-    CHECK(order(3, 3) == 25);
-    CHECK((order.col(0) == 0.0).all());
-    CHECK((order.col(2) == 0.0).all());
+    // Power from the arrival on: (200 - 37.5) / 1.5 = 108.3 -> 108, no bind.
+    v.need(0, 0) = 81;
+    // Path 1 east: gap 350 -> 175 b; power (200 - 150) / 1.5 = 33.3 -> 33,
+    // and no fall back to a: power is shared by every SKU.
+    v.t = 100;
+    const Decision d = decide(*policy, v);
+    CHECK(d.order(0, 1) == 31);
+    CHECK(d.order(0, 3) == 25);  // west: 50 / 2
+    CHECK(d.order(1, 1) == 33);
+    CHECK(d.flag(1, limit_power, 0) == 1);
+    CHECK(d.order(2, 1) == 8);  // 255,000 / 30,000
+    CHECK(d.order(2, 3) == 0);
+    CHECK(d.flag(2, limit_budget, 1) == 1);
+    CHECK(d.order(3, 1) == 10);  // b has no quarter cap
+    CHECK(d.order(3, 3) == 25);
+    CHECK((d.order.col(0) == 0.0).all());
+    CHECK((d.order.col(2) == 0.0).all());
+  }
+
+  SECTION("the next SKU of the list when the preferred one's quarterly allocation is used") {
+    // b capped at 10 a quarter. Path 0 east wants 31 b, gets 10 (20 H100e),
+    // then a for the rest: 101.25 - 40 - 20 = 41.25 -> 42 a. West: b's
+    // allocation is gone, so a: 50. a's allocation: 150 - 42 - 50 = 58 left.
+    v.spec.procurement.supply.max_per_quarter[1] = 10;
+    v.need(0, 0) = 81;
+    v.t = 100;
+    const Decision d = decide(*policy, v);
+    CHECK(d.order(0, 1) == 10);
+    CHECK(d.order(0, 0) == 42);
+    CHECK(d.order(0, 3) == 0);
+    CHECK(d.order(0, 2) == 50);
+    CHECK((d.limited.row(0) == 0.0).all());  // every gap closed
+    // Path 3: a's allocation has 30 left. East: 10 b (16 / 0.8 = 20 H100e), no
+    // fall back needed; west: b gone, a: 30 of the 50 wanted -> supply.
+    CHECK(d.order(3, 1) == 10);
+    CHECK(d.order(3, 2) == 30);
+    CHECK(d.flag(3, limit_supply, 1) == 1);
+    CHECK(d.flag(3, limit_supply, 0) == 0);
+  }
+
+  SECTION("order_unit: the gap rounds up to whole units, every limit down") {
+    const auto servers = registries().procurement.make(
+        config("headroom", {{"planner_growth_per_year", 0.0},
+                            {"order_unit", 8.0},
+                            {"skus", std::vector<std::string>{"a"}}}));
+    const Decision d = decide(*servers, v);
+    // Path 0: 60 -> 64 (8 servers), west 50 -> 56. Path 1: power 50 -> 48.
+    // Path 2: budget 25.5 -> 24, then 15,000 USD left: nothing for west.
+    // Path 3: east 20 -> 24 (the allocation's 30 -> 24 holds it); west 6
+    // left -> 0.
+    ArrayXXd expected = ArrayXXd::Zero(HandView::kPaths, 4);
+    expected.col(0) << 64, 48, 24, 24;
+    expected.col(2) << 56, 0, 0, 0;
+    CHECK((d.order == expected).all());
+    CHECK(d.flag(1, limit_power, 0) == 1);
+    CHECK(d.flag(2, limit_budget, 1) == 1);
+    CHECK(d.flag(3, limit_supply, 1) == 1);
+  }
+
+  SECTION("budget: the reserve is held back and each GPU commits its future opex") {
+    // Budget 1e6 with a 10% reserve: 100,000 held back. Path 2 has 255,000
+    // left: 155,000 to spend. East GPUs commit 12,500 each (10,000 capex and
+    // 2,500 of opex to the horizon): floor(12.4) = 12; west: 5,000 left < 10,000.
+    v.spec.finance.budget_usd = 1e6;
+    v.commit.col(0).setConstant(12500.0);
+    const auto reserving = registries().procurement.make(
+        config("headroom", {{"planner_growth_per_year", 0.0},
+                            {"budget_reserve", 0.1},
+                            {"skus", std::vector<std::string>{"a"}}}));
+    const Decision d = decide(*reserving, v);
+    CHECK(d.order(2, 0) == 12);
+    CHECK(d.order(2, 2) == 0);
+    CHECK(d.flag(2, limit_budget, 0) == 1);
+    CHECK(d.flag(2, limit_budget, 1) == 1);
+    // Path 0 (1e9 left) is not limited.
+    CHECK(d.order(0, 0) == 60);
+    CHECK((d.limited.row(0) == 0.0).all());
   }
 
   SECTION("the planner's growth raises the requirement over lead time plus review period") {
@@ -853,39 +954,42 @@ TEST_CASE("models::procurement::Headroom: orders on a hand-made view", "[models]
     // Defaults: growth 0.3, review 30 days, target 0.8. Factor
     // 1.3^((90 + 30) / 365) / 0.8 = 1.36261; path 0 west: 40 * 1.36261 =
     // 54.50 -> 55 GPUs.
-    const PolicyView view{&spec, 0, day(0), need, installed, on_order, budget, quarter};
-    growing->review(ctx, view, order);
-    CHECK(order(0, 2) == 55);
+    CHECK(decide(*growing, v).order(0, 2) == 55);
   }
 
-  SECTION("no SKU available yet: no orders") {
+  SECTION("no SKU available yet: no orders, and every gap is short of supply") {
     const auto only_b = registries().procurement.make(
         config("headroom", {{"skus", std::vector<std::string>{"b"}}}));
-    const PolicyView view{&spec, 0, day(0), need, installed, on_order, budget, quarter};
-    only_b->review(ctx, view, order);
-    CHECK((order == 0.0).all());
+    const Decision d = decide(*only_b, v);
+    CHECK((d.order == 0.0).all());
+    CHECK(d.flag(0, limit_supply, 0) == 1);
+    CHECK(d.flag(1, limit_supply, 1) == 0);                      // no need in west on path 1
+    CHECK((d.limited.leftCols(limit_supply * 2) == 0.0).all());  // no budget or power flags
   }
 
-  SECTION("the first power step also covers earlier dates") {
-    ScenarioSpec late = spec;
-    late.regions[1].power_mw = {{day(400), 0.02}};  // 20 kW = 20 GPUs of a
-    const PolicyView view{&late, 0, day(0), need, installed, on_order, budget, quarter};
-    policy->review(ctx, view, order);
-    CHECK(order(0, 2) == 20);
+  SECTION("an order that would arrive after the horizon is not placed") {
+    v.steps = 80;  // a arrives at step 90
+    const auto only_a = registries().procurement.make(
+        config("headroom", {{"skus", std::vector<std::string>{"a"}}}));
+    const Decision d = decide(*only_a, v);
+    CHECK((d.order == 0.0).all());
+    CHECK((d.limited == 0.0).all());
   }
 
   SECTION("an unknown SKU name is an input error") {
     const auto bad = registries().procurement.make(
         config("headroom", {{"skus", std::vector<std::string>{"h100"}}}));
-    const PolicyView view{&spec, 0, day(0), need, installed, on_order, budget, quarter};
-    CHECK_THROWS_AS(bad->review(ctx, view, order), InputError);
+    Decision d;
+    CHECK_THROWS_AS(
+        bad->review(context(nullptr, 0, HandView::kPaths, 24.0), v.view(), d.order, d.limited),
+        InputError);
   }
 
   SECTION("none orders nothing") {
     const auto none = registries().procurement.make(config("none"));
-    const PolicyView view{&spec, 0, day(0), need, installed, on_order, budget, quarter};
-    none->review(ctx, view, order);
-    CHECK((order == 0.0).all());
+    const Decision d = decide(*none, v);
+    CHECK((d.order == 0.0).all());
+    CHECK((d.limited == 0.0).all());
     CHECK_FALSE(none->is_review(29, 24.0));
   }
 }

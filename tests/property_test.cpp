@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -197,6 +198,10 @@ class ScenarioGenerator {
     g.carbon_g_per_kwh = uniform(0.0, 600.0);
     g.opex_usd_per_gpu_month = uniform(0.0, 400.0);
     g.opex_usd_per_mw_month = uniform(0.0, 3e4);
+    if (chance(0.5)) {
+      g.opex_jpy_per_gpu_month = uniform(0.0, 6e4);
+      g.opex_jpy_per_mw_month = uniform(0.0, 5e6);
+    }
     g.outages = chance(0.5) ? slot(reg_.outages, "poisson",
                                    {{"events_per_year", uniform(1.0, 30.0)},
                                     {"mean_days", uniform(0.2, 4.0)},
@@ -367,6 +372,8 @@ class ScenarioGenerator {
                {{"review_days", chance(0.5) ? integer(3, 45) : uniform(3.0, 45.0)},
                 {"target_utilization", uniform(0.5, 0.95)},
                 {"planner_growth_per_year", uniform(0.0, 1.0)},
+                {"budget_reserve", chance(0.5) ? 0.0 : uniform(0.0, 0.3)},
+                {"order_unit", chance(0.6) ? 1.0 : static_cast<double>(integer(2, 16))},
                 {"skus", skus}});
     } else {
       spec.procurement.policy = slot(reg_.procurement, "none");
@@ -666,6 +673,174 @@ TEST_CASE("engine::run: results do not depend on threads, chunking or the number
 
 namespace {
 
+// A policy that hands every review to the real one and keeps what it saw
+// and decided, for checks on the review itself. Runs must be single-threaded.
+struct ReviewLog {
+  struct Entry {
+    std::int64_t path0 = 0;
+    int t = 0;
+    Eigen::ArrayXd budget_left;
+    Eigen::ArrayXXd commit, order;
+  };
+  std::vector<Entry> entries;
+};
+
+class LoggingPolicy final : public capsim::models::ProcurementPolicy {
+ public:
+  LoggingPolicy(std::unique_ptr<capsim::models::ProcurementPolicy> inner, ReviewLog& log)
+      : inner_(std::move(inner)), log_(log) {}
+  bool is_review(int t, double step_hours) const override {
+    return inner_->is_review(t, step_hours);
+  }
+  void review(const capsim::models::ChunkContext& ctx, const capsim::models::PolicyView& view,
+              Eigen::Ref<Eigen::ArrayXXd> order,
+              Eigen::Ref<Eigen::ArrayXXd> limited) const override {
+    inner_->review(ctx, view, order, limited);
+    log_.entries.push_back({ctx.path0, view.t, view.budget_left_usd, view.gpu_commit_usd, order});
+  }
+
+ private:
+  std::unique_ptr<capsim::models::ProcurementPolicy> inner_;
+  ReviewLog& log_;
+};
+
+// The built-in registries with "headroom" logging into `log`.
+capsim::models::ModelRegistries logging_registries(ReviewLog& log) {
+  const auto builtin = capsim::models::builtin_registries();
+  capsim::models::ModelRegistries out = builtin;
+  out.procurement = capsim::models::Registry<capsim::models::ProcurementPolicy>("policy");
+  for (auto entry : builtin.procurement.entries()) {
+    if (entry.name == "headroom") {
+      const auto make = entry.make;
+      entry.make = [make, &log](const ModelConfig& config) {
+        return std::make_unique<LoggingPolicy>(make(config), log);
+      };
+    }
+    out.procurement.add(entry);
+  }
+  return out;
+}
+
+// `spec` made power-feasible for its explicit orders: each region's power
+// schedule made non-decreasing and large enough for its initial fleet, and
+// every explicit order that would exceed it on arrival dropped.
+ScenarioSpec power_feasible(ScenarioSpec spec) {
+  for (auto& region : spec.regions) {
+    double fleet_mw = 0.0;
+    for (std::size_t k = 0; k < spec.skus.size(); ++k)
+      fleet_mw += region.initial_fleet[k] * spec.skus[k].power_kw / 1000.0;
+    double floor_mw = 1.001 * fleet_mw;  // a margin for the per-SKU rounding of step 4
+    for (auto& step : region.power_mw) floor_mw = step.mw = std::max(step.mw, floor_mw);
+  }
+  const auto warnings = capsim::power_warnings(spec);
+  std::vector<capsim::OrderSpec> kept;
+  for (std::size_t j = 0; j < spec.procurement.orders.size(); ++j) {
+    const std::string path = "procurement.orders." + std::to_string(j);
+    if (std::none_of(warnings.begin(), warnings.end(),
+                     [&](const capsim::Diagnostic& d) { return d.key_path == path; }))
+      kept.push_back(spec.procurement.orders[j]);
+  }
+  spec.procurement.orders = kept;
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("engine::run: with a non-decreasing power schedule no policy GPU is ever stranded",
+          "[engine][property][policy]") {
+  // Every random scenario with a policy, made power-feasible for its initial
+  // fleet and explicit orders (so that GPUs stranded could only be the
+  // policy's): no GPU is stranded on any step and path, explicit orders dated
+  // after a review included. The power limit must have bound on some reviews.
+  const auto registries = capsim::models::builtin_registries();
+  int runs = 0;
+  double power_limited = 0.0, bought = 0.0;
+  for (const ScenarioSpec& random : random_scenarios(registries)) {
+    if (random.procurement.policy.model == "none") continue;
+    ScenarioSpec spec = power_feasible(random);
+    // Unlimited money, so power is what stops the policy.
+    spec.finance.budget_usd = kInf;
+    REQUIRE(capsim::power_warnings(spec).empty());
+    INFO(describe(spec));
+    const EngineRun engine = run_engine(spec, registries, kPaths, 1, kChunk);
+    const auto& layout = engine.result.layout;
+    const auto& stranded = layout.find_series("gpus_stranded");
+    double most = 0.0;
+    for (const auto& step : engine.steps)
+      most = std::max(most, step.middleCols(stranded.offset, stranded.width).maxCoeff());
+    CHECK(most == 0.0);
+    const auto kf = [&](const char* name) {
+      return engine.result.key_figures.col(layout.find_key_figure(name).offset);
+    };
+    CHECK(kf("peak_power_over_cap_mw").maxCoeff() <= 1e-9);
+    power_limited += kf("reviews_limited_by_power").sum();
+    bought += kf("gpus_bought").sum();
+    ++runs;
+  }
+  CHECK(runs >= 8);
+  CHECK(power_limited > 0.0);
+  CHECK(bought > 0.0);
+}
+
+TEST_CASE(
+    "engine::run: after every review with orders, committed spend is within the budget "
+    "less the reserve",
+    "[engine][property][policy]") {
+  // committed after the review = budget - budget_left + sum of orders x what
+  // each GPU commits, and must not exceed budget x (1 - budget_reserve). The
+  // engine's commitments equal the scalar reference's, review by review.
+  // Each scenario with a policy runs with its own budget (when finite) and
+  // with a tight one: 60% of the most it spends on any path without a
+  // budget, so that some reviews run up against it.
+  const auto builtin = capsim::models::builtin_registries();
+  int reviews_with_orders = 0, budget_bound = 0;
+  std::vector<ScenarioSpec> cases;
+  for (const ScenarioSpec& random : random_scenarios(builtin)) {
+    if (random.procurement.policy.model == "none") continue;
+    if (std::isfinite(random.finance.budget_usd)) cases.push_back(random);
+    ScenarioSpec tight = random;
+    tight.finance.budget_usd = kInf;
+    const EngineRun unlimited = run_engine(tight, builtin, kPaths, 1, kPaths, 0);
+    const auto& total = unlimited.result.layout.find_key_figure("total_spend_usd");
+    tight.finance.budget_usd = 0.6 * unlimited.result.key_figures.col(total.offset).maxCoeff();
+    if (tight.finance.budget_usd > 0.0) cases.push_back(tight);
+  }
+  for (const ScenarioSpec& spec : cases) {
+    INFO(describe(spec) << " budget " << spec.finance.budget_usd);
+    const double limit =
+        spec.finance.budget_usd * (1.0 - spec.procurement.policy.number("budget_reserve"));
+    ReviewLog engine_log, reference_log;
+    const auto engine_registries = logging_registries(engine_log);
+    const auto reference_registries = logging_registries(reference_log);
+    run_engine(spec, engine_registries, kPaths, 1, kPaths);  // one chunk: one entry per review
+    capsim::reference::reference_run(spec, reference_registries, kPaths, spec.time.seed);
+    REQUIRE(reference_log.entries.size() == engine_log.entries.size() * kPaths);
+
+    for (std::size_t e = 0; e < engine_log.entries.size(); ++e) {
+      const auto& review = engine_log.entries[e];
+      for (Eigen::Index p = 0; p < kPaths; ++p) {
+        // The reference runs path after path, each review in step order.
+        const auto& ref =
+            reference_log.entries[static_cast<std::size_t>(p) * engine_log.entries.size() + e];
+        REQUIRE(ref.t == review.t);
+        CHECK(nearly_equal(ref.budget_left[0], review.budget_left[p]));
+        for (Eigen::Index j = 0; j < review.commit.cols(); ++j)
+          CHECK(nearly_equal(ref.commit(0, j), review.commit(p, j)));
+        const double spent = (review.order.row(p) * review.commit.row(p)).sum();
+        if (!(spent > 0.0)) continue;
+        ++reviews_with_orders;
+        const double committed = spec.finance.budget_usd - review.budget_left[p] + spent;
+        CHECK(committed <= limit * (1.0 + 1e-12) + 1e-6);
+        if (committed > 0.95 * limit) ++budget_bound;
+      }
+    }
+  }
+  CHECK(reviews_with_orders > 50);
+  CHECK(budget_bound > 0);  // some reviews ran up against the budget
+}
+
+namespace {
+
 // Random scenarios at the edges of what the loader accepts, as YAML through
 // capsim::io::load_scenario_text: every number is its key's smallest or
 // largest valid value (scenarios/README.md) or one in between, every model
@@ -775,7 +950,7 @@ class ExtremeScenarioWriter {
       out += ", " + p.name + ": ";
       switch (p.type) {
         case capsim::models::ParamType::number:
-          out += text(pick(p.min, p.max));
+          out += text(p.whole ? whole(p.min, p.max) : pick(p.min, p.max));
           break;
         case capsim::models::ParamType::names:  // the policy's SKUs
           out += "[g" + std::to_string(integer(0, std::max(0, skus_ - 1))) + "]";

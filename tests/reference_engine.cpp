@@ -176,12 +176,13 @@ class RequestSizing {
 struct Columns {
   Eigen::Index demand, served, spilled, unserved, backlog, capacity, busy, utilization, outage,
       installed, failed, stranded, on_order, power, power_cap, energy, energy_cost, opex, capex,
-      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price, region_demand,
+      revenue, penalty, carbon, spend_cum, budget_left, usd_jpy, price, limited, region_demand,
       region_served, region_unserved, region_backlog, requests, lost_requests;
   Eigen::Index k_total_spend, k_capex, k_opex, k_energy_cost, k_overrun, k_over_budget, k_demand,
       k_unserved_fraction, k_service_level, k_mean_utilization, k_peak_over_cap, k_cost_per_served,
       k_energy, k_carbon, k_gpus_bought, k_revenue, k_penalty, k_npv, k_region_unserved_fraction,
       k_region_spend, k_lost_requests, k_lost_request_fraction;
+  Eigen::Index k_limited;  // the kPolicyLimits reviews_limited_by_* key figures
 
   explicit Columns(const Layout& l) {
     auto s = [&](const char* name) { return l.find_series(name).offset; };
@@ -212,6 +213,10 @@ struct Columns {
     budget_left = s("budget_left_usd");
     usd_jpy = s("usd_jpy");
     price = s("electricity_price_usd_per_kwh");
+    limited = s("reviews_limited_by_budget");
+    if (s("reviews_limited_by_power") != limited + l.dim_size(Dim::region) ||
+        s("reviews_limited_by_supply") != limited + 2 * l.dim_size(Dim::region))
+      throw std::logic_error("reference: the reviews_limited_by_* series are not consecutive");
     region_demand = s("region_demand_h100e_gpuh");
     region_served = s("region_served_h100e_gpuh");
     region_unserved = s("region_unserved_h100e_gpuh");
@@ -236,6 +241,10 @@ struct Columns {
     k_revenue = k("revenue_usd");
     k_penalty = k("penalty_usd");
     k_npv = k("npv_usd");
+    k_limited = k("reviews_limited_by_budget");
+    if (k("reviews_limited_by_power") != k_limited + 1 ||
+        k("reviews_limited_by_supply") != k_limited + 2)
+      throw std::logic_error("reference: the reviews_limited_by_* key figures are not consecutive");
     k_region_unserved_fraction = k("region_unserved_fraction");
     k_region_spend = k("region_spend_usd");
     k_lost_requests = k("lost_requests");
@@ -365,7 +374,13 @@ struct Pending {
   int r = 0, k = 0;
   double count = 0.0;
   int arrival = 0;  // step it goes live
+  int on_time = 0;  // step it would go live without a delay
 };
+
+// First step starting at or after `hours` since the start.
+int first_step_from(double hours, double h) {
+  return static_cast<int>(std::ceil(hours / h - 1e-9));
+}
 
 // Delay in hours of an order, drawn from the (a, b) pair of its Philox block.
 double delay_hours(const ScenarioSpec& spec, const Rng& rng, std::int64_t path, std::uint32_t step,
@@ -442,6 +457,7 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
   double sum_capex = 0, sum_opex = 0, sum_energy_cost = 0, sum_energy = 0, sum_carbon = 0;
   double sum_revenue = 0, sum_penalty = 0, sum_busy = 0, sum_cap = 0, sum_served = 0, npv = 0;
   double bought = 0, peak_over = 0;
+  std::vector<double> reviews_limited(models::kPolicyLimits, 0.0);  // by PolicyLimit
   int service_ok_steps = 0;
   std::vector<double> class_demand(uz(C), 0.0), class_unserved(uz(C), 0.0);
   std::vector<double> region_demand(uz(R), 0.0), region_unserved(uz(R), 0.0),
@@ -459,8 +475,9 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       const OrderSpec& o = spec.procurement.orders[j];
       const double delay =
           delay_hours(spec, rng, path, kOncePerPath, static_cast<std::uint32_t>(j));
-      const double live = (su.order_hours[j] + 24.0 * sku(o.sku).lead_time_days + delay) / h;
-      pending.push_back({o.region, o.sku, o.count, static_cast<int>(std::ceil(live))});
+      const double live = su.order_hours[j] + 24.0 * sku(o.sku).lead_time_days;
+      pending.push_back({o.region, o.sku, o.count, static_cast<int>(std::ceil((live + delay) / h)),
+                         first_step_from(live, h)});
       bought += o.count;
       if (at_order) capex[uz(o.region)] += o.count * sku(o.sku).capex_usd;
     }
@@ -677,9 +694,12 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       energy_cost[uz(r)] = energy[uz(r)] * 1000.0 * price_kwh[uz(r)];
       double fleet = 0.0;
       for (int k = 0; k < K; ++k) fleet += N[uz(r)][uz(k)];
-      opex[uz(r)] = energy_cost[uz(r)] +
-                    fleet * region.opex_usd_per_gpu_month * h / kHoursPerMonth +
-                    su.cap_mw[uz(t)][uz(r)] * region.opex_usd_per_mw_month * h / kHoursPerMonth;
+      const double per_gpu_month =
+          region.opex_usd_per_gpu_month + region.opex_jpy_per_gpu_month / usdjpy;
+      const double per_mw_month =
+          region.opex_usd_per_mw_month + region.opex_jpy_per_mw_month / usdjpy;
+      opex[uz(r)] = energy_cost[uz(r)] + fleet * per_gpu_month * h / kHoursPerMonth +
+                    su.cap_mw[uz(t)][uz(r)] * per_mw_month * h / kHoursPerMonth;
       for (int c = 0; c < C; ++c) {
         revenue[uz(r)] += served[uz(c)][uz(r)] * cls(c).revenue_usd_per_h100e_gpuh;
         penalty[uz(r)] += unserved[uz(c)][uz(r)] * cls(c).penalty_usd_per_h100e_gpuh;
@@ -703,22 +723,86 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
       Eigen::ArrayXXd need(1, R), installed(1, R * K), on_order = Eigen::ArrayXXd::Zero(1, R * K),
                                                        quarter(1, K),
                                                        order = Eigen::ArrayXXd::Zero(1, R * K);
-      Eigen::ArrayXd budget_left(1);
-      double committed = 0.0;
-      for (const auto& p : pending) {
-        on_order(0, p.r * K + p.k) += p.count;
-        if (!at_order) committed += p.count * sku(p.k).capex_usd;
-      }
+      for (const auto& p : pending) on_order(0, p.r * K + p.k) += p.count;
       for (int r = 0; r < R; ++r) {
         need(0, r) = need_sum[uz(r)] / (steps_since_review * h);
         for (int k = 0; k < K; ++k) installed(0, r * K + k) = N[uz(r)][uz(k)];
       }
       for (int k = 0; k < K; ++k) quarter(0, k) = quarter_orders[uz(k)];
-      budget_left[0] = budget - S - committed;
-      const models::PolicyView view{&spec,     t,        su.date[uz(t)], need,
-                                    installed, on_order, budget_left,    quarter};
+
+      // Everything committed (docs/model.md, step 11): what was spent, the
+      // capex of orders not yet paid and of explicit orders still to come,
+      // and the opex until the horizon at this step's prices and rate, each
+      // GPU at full load from its on-time arrival.
+      std::vector<int> arrival(uz(K));  // of an order placed now
+      for (int k = 0; k < K; ++k)
+        arrival[uz(k)] = first_step_from((t + 1) * h + 24.0 * sku(k).lead_time_days, h);
+      auto steps_after = [&](int live_from) {  // steps of (t, T) from live_from on
+        return static_cast<double>(std::max(0, T - std::max(live_from, t + 1)));
+      };
+      std::vector<std::vector<double>> gpu_steps(uz(R), std::vector<double>(uz(K), 0.0));
+      double committed = S;
+      for (int r = 0; r < R; ++r)
+        for (int k = 0; k < K; ++k) gpu_steps[uz(r)][uz(k)] = N[uz(r)][uz(k)] * steps_after(t + 1);
+      for (const auto& p : pending) {
+        gpu_steps[uz(p.r)][uz(p.k)] += p.count * steps_after(p.on_time);
+        if (!at_order) committed += p.count * sku(p.k).capex_usd;
+      }
+      for (std::size_t j = 0; j < spec.procurement.orders.size(); ++j) {
+        if (su.order_step[j] <= t) continue;
+        const OrderSpec& explicit_order = spec.procurement.orders[j];
+        committed += explicit_order.count * sku(explicit_order.sku).capex_usd;
+        gpu_steps[uz(explicit_order.region)][uz(explicit_order.sku)] +=
+            explicit_order.count *
+            steps_after(first_step_from(
+                su.order_hours[j] + 24.0 * sku(explicit_order.sku).lead_time_days, h));
+      }
+      Eigen::ArrayXXd gpu_commit(1, R * K);
+      for (int r = 0; r < R; ++r) {
+        const RegionSpec& region = spec.regions[uz(r)];
+        for (int s2 = t + 1; s2 < T; ++s2)
+          committed += su.cap_mw[uz(s2)][uz(r)] * h / kHoursPerMonth *
+                       (region.opex_usd_per_mw_month + region.opex_jpy_per_mw_month / usdjpy);
+        for (int k = 0; k < K; ++k) {
+          const double per_step =
+              (region.opex_usd_per_gpu_month + region.opex_jpy_per_gpu_month / usdjpy) * h /
+                  kHoursPerMonth +
+              sku(k).power_kw * region.pue * h * price_kwh[uz(r)];
+          committed += per_step * gpu_steps[uz(r)][uz(k)];
+          gpu_commit(0, r * K + k) = sku(k).capex_usd + per_step * steps_after(arrival[uz(k)]);
+        }
+      }
+      Eigen::ArrayXd budget_left(1);
+      budget_left[0] = budget - committed;
+
+      // Power left from an order's arrival to the horizon: the cap of each
+      // step less the explicit orders placed after today and due by then.
+      std::vector<double> power_room(uz(R * K), kInf);
+      for (int r = 0; r < R; ++r)
+        for (int k = 0; k < K; ++k)
+          for (int s2 = arrival[uz(k)]; s2 < T; ++s2) {
+            double free_kw = 1000.0 * su.cap_mw[uz(s2)][uz(r)];
+            for (std::size_t j = 0; j < spec.procurement.orders.size(); ++j) {
+              const OrderSpec& explicit_order = spec.procurement.orders[j];
+              const int due = first_step_from(
+                  su.order_hours[j] + 24.0 * sku(explicit_order.sku).lead_time_days, h);
+              if (explicit_order.region == r && su.order_step[j] > t && due <= s2)
+                free_kw -= explicit_order.count * sku(explicit_order.sku).power_kw;
+            }
+            power_room[uz(r * K + k)] = std::min(power_room[uz(r * K + k)], free_kw);
+          }
+
+      const models::PolicyView view{&spec,      t,          su.date[uz(t)], T,
+                                    need,       installed,  on_order,       budget_left,
+                                    gpu_commit, power_room, arrival,        quarter};
       const ChunkContext ctx{&rng, path, 1, h, det, 0};
-      su.policy->review(ctx, view, order);
+      Eigen::ArrayXXd limited = Eigen::ArrayXXd::Zero(1, models::kPolicyLimits * R);
+      su.policy->review(ctx, view, order, limited);
+      for (int l = 0; l < models::kPolicyLimits; ++l)
+        for (int r = 0; r < R; ++r) {
+          row[col.limited + l * R + r] = limited(0, l * R + r);
+          reviews_limited[uz(l)] += limited(0, l * R + r);
+        }
       for (int r = 0; r < R; ++r)
         for (int k = 0; k < K; ++k) {
           const double n = order(0, r * K + k);
@@ -726,8 +810,9 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
           const double delay =
               delay_hours(spec, rng, path, static_cast<std::uint32_t>(t),
                           kPolicyDelayIndex + static_cast<std::uint32_t>(r * K + k));
-          const double live = ((t + 1) * h + 24.0 * sku(k).lead_time_days + delay) / h;
-          pending.push_back({r, k, n, static_cast<int>(std::ceil(live))});
+          const double live = (t + 1) * h + 24.0 * sku(k).lead_time_days;
+          pending.push_back(
+              {r, k, n, static_cast<int>(std::ceil((live + delay) / h)), arrival[uz(k)]});
           bought += n;
           quarter_orders[uz(k)] += n;
           if (at_order) {
@@ -844,6 +929,7 @@ void run_path(const Setup& su, const Columns& col, const Rng& rng, std::int64_t 
   kf[col.k_revenue] = sum_revenue;
   kf[col.k_penalty] = sum_penalty;
   kf[col.k_npv] = npv;
+  for (int l = 0; l < models::kPolicyLimits; ++l) kf[col.k_limited + l] = reviews_limited[uz(l)];
   for (int r = 0; r < R; ++r) {
     kf[col.k_region_unserved_fraction + r] =
         region_demand[uz(r)] > 0.0 ? region_unserved[uz(r)] / region_demand[uz(r)] : 0.0;

@@ -116,6 +116,13 @@ TEST_CASE("scenarios: every shipped scenario validates and runs with 200 paths",
     CHECK(r.key_figures.allFinite());
     CHECK(key(r, "total_spend_usd") > 0.0);
     CHECK(key(r, "demand_h100e_gpuh", "inference") > 0.0);
+    // Explicit orders fit the power schedules and the policy never strands a
+    // GPU: nothing ever wants more power than the cap, on any path.
+    CHECK(capsim::power_warnings(
+              capsim::io::load_scenario(scenario_path(name), registries(), overrides))
+              .empty());
+    CHECK(r.key_figures.col(r.layout.find_key_figure("peak_power_over_cap_mw").offset).maxCoeff() ==
+          0.0);
   }
   // The full hourly scenario loads and validates (it is run above over 7 months).
   const auto hourly = capsim::io::load_scenario(scenario_path("what-ifs/hourly"), registries());
@@ -127,6 +134,21 @@ TEST_CASE("scenarios: msft-japan-2024 spends within 10% of US$2.9 billion", "[sc
   const double spend = key(base, "total_spend_usd");
   CHECK(spend > 0.9 * 2.9e9);
   CHECK(spend < 1.1 * 2.9e9);
+  // The policy holds back 1% of the budget: overruns are rare.
+  CHECK(key(base, "over_budget") < 0.05);
+}
+
+TEST_CASE("scenarios: msft-japan-2024 serves the demand of its first months", "[scenarios]") {
+  // The existing fleet carries April 2024's demand: in the first month,
+  // before any new GPU arrives, at most 1% of the inference demand goes
+  // unserved in either region (mean over paths).
+  const auto& base = run("msft-japan-2024");
+  for (const char* region : {"tokyo", "osaka"}) {
+    INFO(region);
+    const Eigen::Index i = class_region(base, "inference", region);
+    CHECK(series_mean_sum(base, "unserved_h100e_gpuh", i, 0, 30) <
+          0.01 * series_mean_sum(base, "demand_h100e_gpuh", i, 0, 30));
+  }
 }
 
 TEST_CASE("scenarios: demand-boom leaves more unserved and exhausts the budget", "[scenarios]") {

@@ -20,6 +20,14 @@ ParamInfo number_param(std::string name, std::string unit, std::string descripti
   return info;
 }
 
+ParamInfo whole_param(std::string name, std::string unit, std::string description,
+                      double default_value, double min, double max) {
+  ParamInfo info = number_param(std::move(name), std::move(unit), std::move(description), false,
+                                default_value, min, max);
+  info.whole = true;
+  return info;
+}
+
 ParamInfo names_param(std::string name, std::string unit, std::string description) {
   ParamInfo info;
   info.name = std::move(name);

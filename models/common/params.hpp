@@ -15,6 +15,11 @@ namespace capsim::models {
 ParamInfo number_param(std::string name, std::string unit, std::string description, bool required,
                        double default_value, double min, double max);
 
+// A number parameter that must be a whole number in [min, max], optional
+// with `default_value`.
+ParamInfo whole_param(std::string name, std::string unit, std::string description,
+                      double default_value, double min, double max);
+
 // A list of names (e.g. SKU names), always required.
 ParamInfo names_param(std::string name, std::string unit, std::string description);
 

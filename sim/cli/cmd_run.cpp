@@ -104,6 +104,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
 
   const auto registries = models::builtin_registries();
   const ScenarioSpec spec = io::load_scenario(scenario, registries, overrides);
+  for (const auto& w : power_warnings(spec)) std::cerr << w.format() << '\n';
 
   RunOptions options;
   options.paths = paths;

@@ -1,6 +1,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "capsim/engine.hpp"
 #include "capsim/error.hpp"
 #include "capsim/io/scenario_loader.hpp"
 #include "capsim/results.hpp"
@@ -16,7 +17,9 @@ int validate_command(const Args& args) {
 
 Checks each scenario (types, ranges, names, cross-references) without running
 it and reports every problem as FILE:LINE:COL: key.path: message. Exit code 0
-when all are valid, 2 otherwise.
+when all are valid, 2 otherwise. Warnings (explicit orders that exceed a
+region's power cap when they arrive) are printed the same way, as
+"FILE:LINE:COL: key.path: warning: ...", and do not make a file invalid.
 
 Example:
   capsim validate scenarios/msft-japan-2024.yaml
@@ -36,6 +39,7 @@ Options)");
   for (const auto& file : files) {
     try {
       const ScenarioSpec spec = io::load_scenario(file, registries, overrides);
+      for (const auto& w : power_warnings(spec)) std::cerr << w.format() << '\n';
       if (vm.count("quiet") == 0) {
         const Layout layout = make_layout(spec);
         std::cout << file << ": ok (" << spec.name << ": " << spec.regions.size() << " regions, "

@@ -60,7 +60,6 @@ std::string hdf5_error_detail();
 // trying to close the file again).
 void quiet_hdf5();
 
-std::string format_date(Date date);
 std::string utc_now_iso8601();
 
 // "region", "sku" or "class".

@@ -21,7 +21,6 @@ namespace capsim::io {
 namespace {
 
 using detail::dims_text;
-using detail::format_date;
 using detail::Handle;
 using detail::TempFileGuard;
 using detail::utc_now_iso8601;

@@ -30,14 +30,6 @@ std::string format_number(double x) {
   return out.str();
 }
 
-std::string format_date(const Date& date) {
-  const std::chrono::year_month_day ymd(date);
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return text;
-}
-
 // A name as quoted in a message: long ones are cut so a hostile document
 // cannot make the message huge.
 std::string quoted_name(const std::string& name) {

@@ -11,7 +11,7 @@ std::string param_expectation(const ParamInfo& p) {
   const std::string unit = p.unit.empty() ? "" : " (" + p.unit + ")";
   switch (p.type) {
     case ParamType::number:
-      return expected_number(Range::closed(p.min, p.max), false) + unit;
+      return expected_number(Range::closed(p.min, p.max), p.whole) + unit;
     case ParamType::text:
       return "text";
     case ParamType::names:
@@ -141,7 +141,7 @@ void Validator::read_param(const TreeNode& n, const std::string& path, const Par
                            ModelConfig& config) {
   switch (info.type) {
     case ParamType::number:
-      if (const auto x = number(n, path, Range::closed(info.min, info.max)))
+      if (const auto x = number(n, path, Range::closed(info.min, info.max), info.whole))
         config.params[info.name] = *x;
       return;
     case ParamType::text:

@@ -16,6 +16,7 @@ void Validator::read_procurement(const TreeNode* node, const TreePos& fallback,
         const TreeNode& item = n->items[i];
         MapReader o(*this, &item, join_path(path, std::to_string(i)), item.pos);
         OrderSpec order;
+        order.mark = sources_.mark(item.pos);
         const bool date_ok = o.date("date", order.date, true);
         if (date_ok && has_start_ && !in_horizon(order.date)) {
           error(item.find("date")->pos, o.path("date"),

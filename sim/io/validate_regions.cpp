@@ -72,6 +72,8 @@ RegionSpec Validator::read_region(const TreeEntry& entry, int index) {
   m.number("carbon_g_per_kwh", r.carbon_g_per_kwh, Range::closed(0, 2000));
   m.number("opex_usd_per_gpu_month", r.opex_usd_per_gpu_month, Range::closed(0, 1e6));
   m.number("opex_usd_per_mw_month", r.opex_usd_per_mw_month, Range::closed(0, 1e9));
+  m.number("opex_jpy_per_gpu_month", r.opex_jpy_per_gpu_month, Range::closed(0, 1e9));
+  m.number("opex_jpy_per_mw_month", r.opex_jpy_per_mw_month, Range::closed(0, 1e12));
   r.initial_fleet.assign(skus_.size(), 0.0);
   name_map(m.get("initial_fleet"), m.path("initial_fleet"), skus_, "SKU",
            Range::closed(0, kMaxGpus), true, [&](int k, const TreeEntry&, double v) {

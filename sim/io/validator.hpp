@@ -42,7 +42,6 @@ using models::ParamType;
 
 std::string join_path(const std::string& path, const std::string& key);
 std::string format_number(double x);
-std::string format_date(const Date& date);
 // A name as quoted in a message: long ones are cut so a hostile document
 // cannot make the message huge.
 std::string quoted_name(const std::string& name);

@@ -2,18 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
 
 namespace capsim::detail {
 
 namespace {
 
-double power_cap_at(const RegionSpec& region, Date date) {
-  double mw = region.power_mw.empty() ? 0.0 : region.power_mw.front().mw;
-  for (const auto& s : region.power_mw)
-    if (s.from <= date) mw = s.mw;
-  return mw;
-}
+constexpr double kHoursPerMonth = 730.0;
 
 // Share of the capacity of the step [from, from + h) (hours since start) lost
 // to scheduled outages: the time integral, over the step, of the largest
@@ -40,7 +37,73 @@ double scheduled_loss(const RegionSpec& region, Date start, double from, double 
   return lost / h;
 }
 
+// The reviews of `plan` (its policy, step dates, caps and explicit orders
+// already set), with what each leaves for the policy.
+void plan_reviews(Plan& plan) {
+  const ScenarioSpec& spec = *plan.spec;
+  const int R = plan.R, K = plan.K, T = plan.T;
+  const double h = plan.h;
+  const auto& orders = spec.procurement.orders;
+  plan.review_at.assign(static_cast<size_t>(T), -1);
+  std::vector<double> free_kw(static_cast<size_t>(T));  // per step: cap less explicit orders due
+  for (int t = 0; t < T; ++t) {
+    if (!plan.models.policy->is_review(t, h)) continue;
+    plan.review_at[static_cast<size_t>(t)] = static_cast<int>(plan.reviews.size());
+    ReviewPlan rv;
+    rv.step = t;
+    for (int k = 0; k < K; ++k)
+      rv.arrival.push_back(arrival_step(
+          (t + 1) * h, 24.0 * spec.skus[static_cast<size_t>(k)].lead_time_days, 0.0, h));
+    rv.power_room_kw.assign(static_cast<size_t>(R * K), 0.0);
+    rv.explicit_gpu_steps.assign(static_cast<size_t>(R * K), 0.0);
+    rv.cap_mw_months.assign(static_cast<size_t>(R), 0.0);
+    for (size_t j = 0; j < orders.size(); ++j) {
+      if (plan.order_step[j] <= t) continue;  // already placed: on order or installed
+      const auto& o = orders[j];
+      const auto& sku = spec.skus[static_cast<size_t>(o.sku)];
+      rv.explicit_capex_usd += o.count * sku.capex_usd;
+      rv.explicit_gpu_steps[static_cast<size_t>(o.region * K + o.sku)] +=
+          o.count * std::max(0, T - plan.order_arrival[j]);
+    }
+    for (int r = 0; r < R; ++r) {
+      for (int s = t + 1; s < T; ++s)
+        rv.cap_mw_months[static_cast<size_t>(r)] +=
+            plan.cap_mw[static_cast<size_t>(s * R + r)] * h / kHoursPerMonth;
+      for (int s = 0; s < T; ++s)
+        free_kw[static_cast<size_t>(s)] = 1000.0 * plan.cap_mw[static_cast<size_t>(s * R + r)];
+      for (size_t j = 0; j < orders.size(); ++j) {
+        const auto& o = orders[j];
+        if (o.region != r || plan.order_step[j] <= t) continue;
+        const double kw = o.count * spec.skus[static_cast<size_t>(o.sku)].power_kw;
+        for (int s = std::max(plan.order_arrival[j], 0); s < T; ++s)
+          free_kw[static_cast<size_t>(s)] -= kw;
+      }
+      // The least free power from each step to the horizon.
+      for (int s = T - 2; s >= 0; --s)
+        free_kw[static_cast<size_t>(s)] =
+            std::min(free_kw[static_cast<size_t>(s)], free_kw[static_cast<size_t>(s) + 1]);
+      for (int k = 0; k < K; ++k) {
+        const int a = rv.arrival[static_cast<size_t>(k)];
+        rv.power_room_kw[static_cast<size_t>(r * K + k)] =
+            a < T ? free_kw[static_cast<size_t>(a)] : std::numeric_limits<double>::infinity();
+      }
+    }
+    plan.reviews.push_back(std::move(rv));
+  }
+}
+
 }  // namespace
+
+double order_hours(const ScenarioSpec& spec, const OrderSpec& order) {
+  return 24.0 * static_cast<double>((order.date - spec.time.start).count());
+}
+
+double power_cap_at(const RegionSpec& region, Date date) {
+  double mw = region.power_mw.empty() ? 0.0 : region.power_mw.front().mw;
+  for (const auto& s : region.power_mw)
+    if (s.from <= date) mw = s.mw;
+  return mw;
+}
 
 Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registries) {
   Plan plan;
@@ -74,7 +137,13 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
                col("usd_jpy"),
                col("electricity_price_usd_per_kwh"),
                col("requests"),
-               col("lost_requests")};
+               col("lost_requests"),
+               col("reviews_limited_by_budget")};
+  // The kernel writes the limit flags as one block, column l * R + r.
+  const auto regions = static_cast<Eigen::Index>(spec.regions.size());
+  if (col("reviews_limited_by_power") != plan.cols.limited + models::limit_power * regions ||
+      col("reviews_limited_by_supply") != plan.cols.limited + models::limit_supply * regions)
+    throw std::logic_error("layout: the reviews_limited_by_* series are not in PolicyLimit order");
   plan.R = static_cast<int>(spec.regions.size());
   plan.K = static_cast<int>(spec.skus.size());
   plan.C = static_cast<int>(spec.classes.size());
@@ -114,9 +183,11 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
   }
 
   for (const auto& o : spec.procurement.orders) {
-    const double hours = 24.0 * static_cast<double>((o.date - spec.time.start).count());
+    const double hours = order_hours(spec, o);
     plan.order_step.push_back(static_cast<int>(std::floor(hours / h + 1e-9)));
     plan.order_hours.push_back(hours);
+    plan.order_arrival.push_back(
+        arrival_step(hours, 24.0 * spec.skus[static_cast<size_t>(o.sku)].lead_time_days, 0.0, h));
   }
 
   plan.sku_power_order.resize(static_cast<size_t>(K));
@@ -204,6 +275,7 @@ Plan make_plan(const ScenarioSpec& spec, const models::ModelRegistries& registri
     most = std::max(most, reviews[static_cast<size_t>(end)] - reviews[static_cast<size_t>(t)]);
   }
   plan.policy_slots = most > 0 ? most + 1 : 0;
+  plan_reviews(plan);
   return plan;
 }
 

@@ -1,5 +1,7 @@
 #include "capsim/error.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <sstream>
 
 namespace capsim {
@@ -12,6 +14,14 @@ std::string Diagnostic::format() const {
   if (!key_path.empty()) out << key_path << ": ";
   out << message;
   return out.str();
+}
+
+std::string format_date(Date date) {
+  const std::chrono::year_month_day ymd(date);
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return text;
 }
 
 namespace {

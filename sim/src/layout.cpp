@@ -95,6 +95,20 @@ const std::vector<SeriesDef>& series_defs() {
       {"budget_left_usd", "USD", "budget minus cumulative spend", {}},
       {"usd_jpy", "JPY per USD", "exchange rate", {}},
       {"electricity_price_usd_per_kwh", "USD per kWh", "electricity price", {D::region}},
+      // The procurement policy's reviews, in models::PolicyLimit order.
+      {"reviews_limited_by_budget",
+       "0/1",
+       "1 when this step's policy review ordered less than the region's gap for lack of budget",
+       {D::region}},
+      {"reviews_limited_by_power",
+       "0/1",
+       "1 when this step's policy review ordered less than the region's gap for lack of power",
+       {D::region}},
+      {"reviews_limited_by_supply",
+       "0/1",
+       "1 when this step's policy review ordered less than the region's gap for lack of supply "
+       "(quarterly allocations used, or no SKU available)",
+       {D::region}},
   };
   return defs;
 }
@@ -141,6 +155,18 @@ const std::vector<SeriesDef>& key_figure_defs() {
       {"revenue_usd", "USD", "revenue over the horizon", {}},
       {"penalty_usd", "USD", "penalties over the horizon", {}},
       {"npv_usd", "USD", "revenue - capex - opex, discounted at finance.discount_rate", {}},
+      {"reviews_limited_by_budget",
+       "reviews",
+       "policy reviews (one per region) that ordered less than the gap for lack of budget",
+       {}},
+      {"reviews_limited_by_power",
+       "reviews",
+       "policy reviews (one per region) that ordered less than the gap for lack of power",
+       {}},
+      {"reviews_limited_by_supply",
+       "reviews",
+       "policy reviews (one per region) that ordered less than the gap for lack of supply",
+       {}},
   };
   return defs;
 }

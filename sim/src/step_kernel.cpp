@@ -30,10 +30,6 @@ double sample_delay_hours(const SupplySpec& supply, bool deterministic, Rng::Pai
   return 24.0 * days;
 }
 
-int arrival_step(double placed_hours, double lead_hours, double delay_hours, double h) {
-  return static_cast<int>(std::ceil((placed_hours + lead_hours + delay_hours) / h - 1e-9));
-}
-
 // Serves up to `budget` of work from `work` (an amount per path) and returns
 // what was served; `budget` is reduced by what it used, at `cost` per unit.
 void serve(Eigen::Ref<ArrayXd> work, Eigen::Ref<ArrayXd> budget, const ArrayXd& cost,
@@ -72,11 +68,68 @@ void size_scratch(const Plan& plan, Index n, StepScratch& w) {
   for (ArrayXXd* a :
        {&w.demand, &w.left, &w.served, &w.spilled, &w.unserved, &w.cap_class, &w.requests})
     a->setZero(n, CR);
-  for (ArrayXXd* a : {&w.powered, &w.stranded, &w.order}) a->setZero(n, RK);
+  for (ArrayXXd* a : {&w.powered, &w.stranded, &w.order, &w.gpu_commit, &w.gpu_steps})
+    a->setZero(n, RK);
+  w.limited.setZero(n, models::kPolicyLimits * R);
+  w.committed.setZero(n);
   for (ArrayXXd* a : {&w.cap, &w.remaining, &w.outage, &w.capex_r}) a->setZero(n, R);
   for (ArrayXd* a : {&w.tmp, &w.tmp2, &w.value, &w.trend, &w.shock, &w.usdjpy, &w.spillable,
                      &w.limit, &w.base, &w.before})
     a->setZero(n);
+}
+
+// What is committed at the review of step t (docs/model.md, step 11), after
+// this step's opex and capex: w.committed (USD per path) = spend so far +
+// capex of undelivered orders not yet paid + capex of the explicit orders
+// still to come + projected opex to the horizon of the installed and
+// on-order fleet, of the explicit orders still to come and of the power
+// caps; w.gpu_commit (n x RK) = capex plus projected opex of one more GPU
+// ordered now. Projected opex runs at this step's electricity price and
+// USD/JPY, with every GPU at full load from its on-time arrival.
+void commit_at_review(const Plan& plan, const ChunkState& s, int t, const ReviewPlan& rv,
+                      const Eigen::Ref<const ArrayXXd>& price_usd, StepScratch& w) {
+  const ScenarioSpec& spec = *plan.spec;
+  const int R = plan.R, K = plan.K, T = plan.T;
+  const double h = plan.h;
+  const auto steps_from = [&](int arrival) {  // steps after t a GPU arriving then is installed
+    return static_cast<double>(std::max(0, T - std::max(arrival, t + 1)));
+  };
+  // GPU-steps to the horizon of the fleet, per (r, k).
+  for (int rk = 0; rk < R * K; ++rk)
+    w.gpu_steps.col(rk) =
+        s.installed.col(rk) * steps_from(t + 1) + rv.explicit_gpu_steps[static_cast<size_t>(rk)];
+  for (int slot = 0; slot < plan.policy_slots; ++slot) {
+    const int review = s.slot_review[static_cast<size_t>(slot)];
+    if (review < 0) continue;
+    const auto& arrival = plan.reviews[static_cast<size_t>(review)].arrival;
+    for (int rk = 0; rk < R * K; ++rk)
+      if (const double steps = steps_from(arrival[static_cast<size_t>(rk % K)]); steps > 0)
+        w.gpu_steps.col(rk) += s.slot_count.col(slot * R * K + rk) * steps;
+  }
+  const auto& orders = spec.procurement.orders;
+  for (size_t j = 0; j < orders.size(); ++j) {
+    const double steps = steps_from(plan.order_arrival[j]);
+    if (plan.order_step[j] > t || steps == 0) continue;
+    w.gpu_steps.col(orders[j].region * K + orders[j].sku) +=
+        (s.order_arrival.col(static_cast<Index>(j)) > t).cast<double>() * orders[j].count * steps;
+  }
+
+  w.committed = s.spend_cum + w.capex_r.rowwise().sum() + s.committed + rv.explicit_capex_usd;
+  for (int r = 0; r < R; ++r) {
+    const auto& reg = spec.regions[static_cast<size_t>(r)];
+    w.committed += rv.cap_mw_months[static_cast<size_t>(r)] *
+                   (reg.opex_usd_per_mw_month + reg.opex_jpy_per_mw_month / w.usdjpy);
+    // USD per GPU-step: fixed opex, and energy at full load.
+    w.tmp =
+        (reg.opex_usd_per_gpu_month + reg.opex_jpy_per_gpu_month / w.usdjpy) * h / kHoursPerMonth;
+    for (int k = 0; k < K; ++k) {
+      const auto& g = spec.skus[static_cast<size_t>(k)];
+      const int rk = r * K + k;
+      w.tmp2 = w.tmp + g.power_kw * reg.pue * h * price_usd.col(r);
+      w.committed += w.tmp2 * w.gpu_steps.col(rk);
+      w.gpu_commit.col(rk) = g.capex_usd + w.tmp2 * steps_from(rv.arrival[static_cast<size_t>(k)]);
+    }
+  }
 }
 
 }  // namespace
@@ -111,6 +164,7 @@ void init_chunk(const Plan& plan, const Rng& rng, std::int64_t path0, Index n, C
   }
   s.slot_count.setZero(n, plan.policy_slots * RK);
   s.slot_arrival.setConstant(n, plan.policy_slots * RK, -1);
+  s.slot_review.assign(static_cast<size_t>(plan.policy_slots), -1);
   s.slot_first.assign(static_cast<size_t>(plan.policy_slots * RK), -1);
   s.slot_last.assign(static_cast<size_t>(plan.policy_slots * RK), -1);
 
@@ -437,8 +491,12 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
     const ArrayXd energy_mwh = power_mw * h;
     const ArrayXd energy_cost = energy_mwh * 1000.0 * price_usd;
     const double cap_mw = plan.cap_mw[rtz(t, r, R)];
-    const ArrayXd opex = energy_cost + fleet * reg.opex_usd_per_gpu_month * h / kHoursPerMonth +
-                         cap_mw * reg.opex_usd_per_mw_month * h / kHoursPerMonth;
+    const ArrayXd opex =
+        energy_cost +
+        fleet * (reg.opex_usd_per_gpu_month + reg.opex_jpy_per_gpu_month / w.usdjpy) * h /
+            kHoursPerMonth +
+        cap_mw * (reg.opex_usd_per_mw_month + reg.opex_jpy_per_mw_month / w.usdjpy) * h /
+            kHoursPerMonth;
     ArrayXd revenue = ArrayXd::Zero(s.n), penalty = ArrayXd::Zero(s.n);
     for (int c = 0; c < C; ++c) {
       revenue += w.served.col(c * R + r) * cls(c).revenue_usd_per_h100e_gpuh;
@@ -477,21 +535,33 @@ void step_chunk(const Plan& plan, const Rng& rng, int t, ChunkState& s, StepScra
       s.need.col(r) += w.demand.col(c * R + r) *
                        (cls(c).kind == WorkloadKind::inference ? cls(c).peak_factor : 1.0);
   ++s.steps_since_review;
-  if (m.policy->is_review(t, h)) {
+  auto limited = out.middleCols(col.limited, models::kPolicyLimits * R);
+  limited.setZero();
+  if (const int review = plan.review_at[static_cast<size_t>(t)]; review >= 0) {
+    const ReviewPlan& rv = plan.reviews[static_cast<size_t>(review)];
     const ArrayXXd observed = s.need / (s.steps_since_review * h);
-    const ArrayXd budget_left =
-        spec.finance.budget_usd - s.spend_cum - w.capex_r.rowwise().sum() - s.committed;
+    commit_at_review(plan, s, t, rv, out.middleCols(col.price, R), w);
+    const ArrayXd budget_left = spec.finance.budget_usd - w.committed;
     const models::PolicyView view{&spec,
                                   t,
                                   plan.step_date[static_cast<size_t>(t)],
+                                  plan.T,
                                   observed,
                                   s.installed,
                                   s.on_order,
                                   budget_left,
+                                  w.gpu_commit,
+                                  rv.power_room_kw,
+                                  rv.arrival,
                                   s.quarter_orders};
-    w.order.setZero();
-    m.policy->review(context(plan, rng, s, 0), view, w.order);
-    const Index slot0 = (s.reviews % std::max(1, plan.policy_slots)) * R * K;
+    m.policy->review(context(plan, rng, s, 0), view, w.order, w.limited);
+    limited = w.limited;
+    for (int l = 0; l < models::kPolicyLimits; ++l)
+      s.acc.col(static_cast<int>(acc_reviews_limited) + l) +=
+          w.limited.middleCols(l * R, R).rowwise().sum();
+    const int ring = s.reviews % std::max(1, plan.policy_slots);
+    s.slot_review[static_cast<size_t>(ring)] = review;
+    const Index slot0 = ring * R * K;
     const double placed = (t + 1) * h;
     for (int r = 0; r < R; ++r) {
       for (int k = 0; k < K; ++k) {
@@ -625,6 +695,10 @@ void finish_chunk(const Plan& plan, const ChunkState& s, Eigen::Ref<ArrayXXd> ou
   kf("revenue_usd") = s.acc.col(acc_revenue);
   kf("penalty_usd") = s.acc.col(acc_penalty);
   kf("npv_usd") = s.acc.col(acc_npv);
+  const char* const limited[models::kPolicyLimits] = {
+      "reviews_limited_by_budget", "reviews_limited_by_power", "reviews_limited_by_supply"};
+  for (int i = 0; i < models::kPolicyLimits; ++i)
+    kf(limited[i]) = s.acc.col(static_cast<int>(acc_reviews_limited) + i);
 }
 
 }  // namespace capsim::detail

@@ -29,7 +29,10 @@ enum Acc : int {
   acc_revenue,
   acc_penalty,
   acc_npv,
-  acc_fixed_count,  // followed by C columns each of demand, unserved, requests, lost requests
+  acc_reviews_limited,  // followed by one column per models::PolicyLimit
+  acc_fixed_count =
+      acc_reviews_limited + models::kPolicyLimits,  // followed by C columns each of demand,
+                                                    // unserved, requests, lost requests
 };
 
 struct ChunkState {
@@ -40,6 +43,7 @@ struct ChunkState {
   Eigen::ArrayXXd order_arrival;                // n x O: step each explicit order goes live
   Eigen::ArrayXXd slot_count;                   // n x (S * RK): policy orders in transit
   Eigen::ArrayXXi slot_arrival;                 // n x (S * RK): their arrival steps (-1: none)
+  std::vector<int> slot_review;                 // per slot: index of its review in plan.reviews
   std::vector<int> slot_first, slot_last;       // per slot: earliest and latest arrival step
   Eigen::ArrayXXd backlog;                      // training backlog by age, see backlog_offset
   std::vector<Eigen::Index> backlog_offset;     // per class: first column (R * slots columns)
@@ -62,7 +66,9 @@ struct StepScratch {
   Eigen::ArrayXXd demand, left, served, spilled, unserved;  // n x CR
   Eigen::ArrayXXd powered, stranded, capex_r;               // n x RK, n x RK, n x R
   Eigen::ArrayXXd cap, remaining, outage, cap_class;        // n x R, n x R, n x R, n x CR
-  Eigen::ArrayXXd order;                                    // n x RK
+  Eigen::ArrayXXd order, limited;         // n x RK, n x kPolicyLimits * R: the review's decisions
+  Eigen::ArrayXXd gpu_commit, gpu_steps;  // n x RK: see commit_at_review
+  Eigen::ArrayXd committed;
   Eigen::ArrayXd tmp, tmp2, value, trend, shock, usdjpy;
   Eigen::ArrayXd spillable, limit, base, before;  // allocation scratch
 

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
+#include "capsim/error.hpp"
 #include "capsim/models/builtin.hpp"
 #include "capsim/results.hpp"
 #include "capsim/scenario.hpp"
@@ -42,6 +44,15 @@ struct RunOptions {
 // any threads and chunk_paths.
 RunResult run(const ScenarioSpec& spec, const models::ModelRegistries& registries,
               const RunOptions& options);
+
+// What a valid scenario may get wrong without being invalid: every explicit
+// order whose GPUs, with the region's initial fleet and every explicit order
+// live (on time) in the order's arrival step, need more full-load IT power
+// than the region's cap in force then (docs/model.md, step 4). One warning
+// per such order, at its place in the scenario (key path
+// procurement.orders.N), saying how many MW it is over. Orders that arrive
+// after the horizon are not checked.
+std::vector<Diagnostic> power_warnings(const ScenarioSpec& spec);
 
 }  // namespace capsim
 

@@ -19,6 +19,9 @@ struct Diagnostic {
   std::string format() const;
 };
 
+// `date` as YYYY-MM-DD, the way messages and outputs write dates.
+std::string format_date(Date date);
+
 // Invalid input: scenario, --set, or command-line usage (exit code 2).
 // Carries every problem found, not only the first.
 class InputError : public std::runtime_error {

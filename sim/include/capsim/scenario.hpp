@@ -66,16 +66,16 @@ struct TimeSpec {
 // 2. GPU catalog entry.
 struct SkuSpec {
   std::string name;
-  double perf_h100e = 1.0;                  // H100e per GPU (default for every class)
+  double perf_h100e = 1.0;                      // H100e per GPU (default for every class)
   std::map<std::string, double> perf_by_class;  // class name -> H100e per GPU
-  double power_kw = 1.275;                  // full load, incl. server and network share
-  double idle_fraction = 0.3;               // idle power / full-load power
-  double capex_usd = 50000.0;               // all-in per GPU
-  Date available_from{};                    // first order date
-  double lead_time_days = 90.0;             // order -> live
-  double afr = 0.1;                         // annual failure rate, failures per GPU-year
-  double repair_days = 3.0;                 // mean repair time
-  double life_years = 5.0;                  // depreciation life
+  double power_kw = 1.275;                      // full load, incl. server and network share
+  double idle_fraction = 0.3;                   // idle power / full-load power
+  double capex_usd = 50000.0;                   // all-in per GPU
+  Date available_from{};                        // first order date
+  double lead_time_days = 90.0;                 // order -> live
+  double afr = 0.1;                             // annual failure rate, failures per GPU-year
+  double repair_days = 3.0;                     // mean repair time
+  double life_years = 5.0;                      // depreciation life
 };
 
 // 3. Region.
@@ -105,10 +105,15 @@ struct RegionSpec {
   double price_usd_per_kwh = 0.0;
   ModelConfig price_model;  // multiplicative factor on the base price (prices registry)
   double carbon_g_per_kwh = 0.0;
+  // Fixed opex per installed GPU and per MW of the power cap in force, in
+  // dollars and in yen (yen converted at the path's USD/JPY of each step);
+  // both parts are paid.
   double opex_usd_per_gpu_month = 0.0;
-  double opex_usd_per_mw_month = 0.0;  // per MW of the power cap in force
-  std::vector<double> initial_fleet;   // per SKU k
-  ModelConfig outages;                 // outages registry
+  double opex_usd_per_mw_month = 0.0;
+  double opex_jpy_per_gpu_month = 0.0;
+  double opex_jpy_per_mw_month = 0.0;
+  std::vector<double> initial_fleet;  // per SKU k
+  ModelConfig outages;                // outages registry
   std::vector<ScheduledOutage> scheduled_outages;
   std::vector<SpillTarget> spill_to;
 };
@@ -119,8 +124,8 @@ enum class CapexTiming { at_order, at_delivery };
 struct FinanceSpec {
   double budget_usd = std::numeric_limits<double>::infinity();
   CapexTiming capex_timing = CapexTiming::at_delivery;
-  double usdjpy = 152.0;  // JPY per USD at start
-  ModelConfig fx_model;   // fx registry: path of the USD/JPY rate
+  double usdjpy = 152.0;        // JPY per USD at start
+  ModelConfig fx_model;         // fx registry: path of the USD/JPY rate
   double discount_rate = 0.08;  // annual, for NPV
 };
 
@@ -181,12 +186,13 @@ struct OrderSpec {
   int region = -1;
   int sku = -1;
   double count = 0;
+  SourceMark mark;  // where the order is written (for warnings)
 };
 
 struct SupplySpec {
-  double late_probability = 0.0;   // chance an order arrives late
-  double mean_delay_days = 0.0;    // exponential delay when late
-  double max_delay_days = 365.0;   // delays are truncated here
+  double late_probability = 0.0;        // chance an order arrives late
+  double mean_delay_days = 0.0;         // exponential delay when late
+  double max_delay_days = 365.0;        // delays are truncated here
   std::vector<double> max_per_quarter;  // per SKU k; policy orders only; inf = no cap
 };
 

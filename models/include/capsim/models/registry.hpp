@@ -25,10 +25,11 @@ struct ParamInfo {
   std::string unit;  // e.g. "1/year", "days", "" for dimensionless
   std::string description;
   bool required = false;
-  double default_number = 0.0;  // used when !required and type == number
+  double default_number = 0.0;                            // used when !required and type == number
   double min = -std::numeric_limits<double>::infinity();  // valid range (number,
   double max = std::numeric_limits<double>::infinity();   // table y values)
-  std::string default_text;  // used when !required and type == text
+  bool whole = false;                                     // number: only whole values are valid
+  std::string default_text;                               // used when !required and type == text
 };
 
 template <class Interface>
@@ -64,9 +65,9 @@ class Registry {
   std::unique_ptr<Interface> make(const ModelConfig& config) const {
     const Entry* e = find(config.model);
     if (!e)
-      throw InputError({Diagnostic{config.mark, kind_,
-                                   "unknown model \"" + config.model + "\" (expected one of: " +
-                                       names() + ")"}});
+      throw InputError({Diagnostic{
+          config.mark, kind_,
+          "unknown model \"" + config.model + "\" (expected one of: " + names() + ")"}});
     return e->make(config);
   }
 
