@@ -494,7 +494,7 @@ TEST_CASE("sweep: killed with SIGKILL and resumed, a sweep equals an uninterrupt
     std::vector<std::string> args = {"sweep",
                                      source("tests/scenarios/two-regions.yaml"),
                                      "--paths",
-                                     "200",
+                                     "600",
                                      "--threads",
                                      "1",
                                      "--set",
@@ -515,6 +515,9 @@ TEST_CASE("sweep: killed with SIGKILL and resumed, a sweep equals an uninterrupt
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   };
+  // 600 paths a point: each point takes long enough (tens of ms) that the
+  // poll below sees the third checkpoint well before the 30th, also on a
+  // loaded machine.
   REQUIRE(run_capsim(sweep(whole, {})).code == 0);
 
   std::int64_t done_at_kill = 0;
