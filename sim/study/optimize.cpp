@@ -165,7 +165,8 @@ Measure parse_measure(const std::string& text, const Layout& layout, const std::
     std::string closest;
     std::size_t best = std::numeric_limits<std::size_t>::max();
     for (const std::string& n : names)
-      if (const std::size_t d = edit_distance(name, n); d < best) {
+      // A name the user shortened ("total_spend") counts as close.
+      if (const std::size_t d = n.rfind(name, 0) == 0 ? 1 : edit_distance(name, n); d < best) {
         best = d;
         closest = n;
       }
