@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "capsim/engine.hpp"
 #include "capsim/error.hpp"
@@ -64,4 +65,40 @@ TEST_CASE("optimize: bad input names the option", "[optimize]") {
       optimize::check_constraints({optimize::parse_constraint("mean_utilization<=0.1", layout),
                                    optimize::parse_constraint("mean_utilization>=0.2", layout)}),
       Catch::Contains("contradict"));
+}
+
+TEST_CASE("optimize: newsvendor capacity within the sampling error of the 95th percentile",
+          "[optimize]") {
+  Fixture f;
+  f.sets = {"classes.inf.peak_factor=1.5", "time.deterministic=false",
+            "classes.inf.noise={model: log_ar1, sigma: 0.2, phi: 0}"};
+  const Layout layout = make_layout(io::load_scenario(f.scenario, f.registries, f.sets));
+  optimize::Problem problem;
+  problem.variables = {optimize::parse_variable("regions.r1.initial_fleet.g=300:900:int")};
+  problem.objective = optimize::parse_objective("min:total_spend_usd", layout);
+  problem.constraints = {optimize::parse_constraint("inference_service_level>=0.95", layout)};
+  problem.paths = 200;
+  problem.seed = 7;
+  problem.screen = 8;
+  problem.max_evals = 80;
+  // phi 0: the daily multipliers M = exp(x - s^2/2), x ~ N(0, s^2), s = 0.2, are independent,
+  // so the mean service level is P(N >= 450 M) and the optimum is 450 q95(M) =
+  // 450 exp(1.644854 x 0.2 - 0.02) = 612.9 GPUs. From n = 200 paths x 31 days = 6200 draws the
+  // empirical 95th percentile has a relative sd of sqrt(0.95 x 0.05 / n) s / phi(1.6449) =
+  // 0.00537, i.e. 3.3 GPUs: 4 sd and the rounding to whole GPUs give 14.
+  const double optimum = 450.0 * std::exp(1.6448536 * 0.2 - 0.02);
+  const auto one = optimize::solve(problem, f.evaluator(problem, 1), {});
+  REQUIRE(one.feasible());
+  const double found = std::stod(one.evaluations[static_cast<std::size_t>(one.best)].values[0]);
+  CHECK(std::abs(found - optimum) <= 14.0);
+
+  SECTION("same seed, same result with 2 threads") {
+    const auto two = optimize::solve(problem, f.evaluator(problem, 2), {});
+    REQUIRE(two.evaluations.size() == one.evaluations.size());
+    CHECK(two.best == one.best);
+    for (std::size_t i = 0; i < one.evaluations.size(); ++i) {
+      CHECK(two.evaluations[i].values == one.evaluations[i].values);
+      CHECK(two.evaluations[i].objective == one.evaluations[i].objective);
+    }
+  }
 }
