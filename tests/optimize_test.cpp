@@ -102,3 +102,23 @@ TEST_CASE("optimize: newsvendor capacity within the sampling error of the 95th p
     }
   }
 }
+
+TEST_CASE("optimize: an infeasible problem reports the least-violating plan", "[optimize]") {
+  Fixture f;
+  const Layout layout = make_layout(io::load_scenario(f.scenario, f.registries, f.sets));
+  optimize::Problem problem;
+  problem.variables = {optimize::parse_variable("regions.r1.initial_fleet.g=100:400:int")};
+  problem.objective = optimize::parse_objective("min:total_spend_usd", layout);
+  problem.constraints = {optimize::parse_constraint("unserved_fraction[inf]<=0", layout)};
+  problem.paths = 1;
+  problem.seed = 1;
+  problem.screen = 6;
+  problem.max_evals = 60;
+  // 450 GPUs are needed; with at most 400, 400 serves 400 / 450 of the demand and misses by
+  // the least: unserved fraction 1 - 400 / 450 = 1/9.
+  const auto result = optimize::solve(problem, f.evaluator(problem, 1), {});
+  REQUIRE_FALSE(result.feasible());
+  const auto& best = result.evaluations[static_cast<std::size_t>(result.best)];
+  CHECK(best.values[0] == "400");
+  CHECK(best.constraints[0] == Approx(1.0 / 9.0));
+}
