@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build clang-format
-  libeigen3-dev libboost-dev libboost-program-options-dev libyaml-cpp-dev
+  libeigen3-dev libboost-dev libboost-program-options-dev libyaml-cpp-dev libnlopt-cxx-dev
   libhdf5-dev hdf5-tools catch2 librandom123-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
