@@ -10,7 +10,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
   libjs-chart.js chromium python3-h5py python3-numpy
-  python3-pandas
+  python3-pandas python3-xarray python3-h5netcdf python3-matplotlib
 )
 
 missing=()

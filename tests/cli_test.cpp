@@ -89,7 +89,7 @@ TEST_CASE("cli: run writes the documented HDF5 file, CSV and JSON", "[cli]") {
   H5::H5File file(h5.string(), H5F_ACC_RDONLY);
   int version = 0;
   file.openAttribute("format_version").read(H5::PredType::NATIVE_INT, &version);
-  CHECK(version == 2);
+  CHECK(version == 3);
   for (const char* series :
        {"demand_h100e_gpuh", "served_h100e_gpuh", "unserved_h100e_gpuh", "backlog_h100e_gpuh",
         "capacity_h100e_gpuh", "utilization", "gpus_installed", "gpus_failed", "gpus_stranded",

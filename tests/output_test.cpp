@@ -1,3 +1,4 @@
+#include <H5DSpublic.h>
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -494,17 +495,20 @@ TEST_CASE("io::Hdf5Output: writes the documented layout", "[output]") {
   }
 
   SECTION("labels") {
-    CHECK(read_strings(root, "labels/regions") == std::vector<std::string>{"tokyo", "osaka"});
-    CHECK(read_strings(root, "labels/skus") == std::vector<std::string>{"h100", "b200"});
-    CHECK(read_strings(root, "labels/classes") == std::vector<std::string>{"chat", "train"});
+    CHECK(read_strings(root, "labels/region") == std::vector<std::string>{"tokyo", "osaka"});
+    CHECK(read_strings(root, "labels/sku") == std::vector<std::string>{"h100", "b200"});
+    CHECK(read_strings(root, "labels/workload") == std::vector<std::string>{"chat", "train"});
     const auto starts = read_strings(root, "labels/step_start");
     REQUIRE(starts.size() == 30);
     CHECK(starts[0] == "2024-04-01T00:00");
     CHECK(starts[1] == "2024-04-02T00:00");
     CHECK(starts[29] == "2024-04-30T00:00");
-    const Doubles hours = read_doubles(root, "labels/step_hours_since_start");
+    const Doubles hours = read_doubles(root, "labels/step");
     CHECK(hours.dims == std::vector<hsize_t>{30});
     for (std::size_t t = 0; t < 30; ++t) CHECK(hours.values[t] == 24.0 * static_cast<double>(t));
+    const H5 step(H5Dopen2(root, "labels/step", H5P_DEFAULT), H5Dclose);
+    CHECK(attr_string(step.get(), "units") == "hours since 2024-04-01 00:00:00");
+    CHECK(H5DSis_scale(step.get()) > 0);
   }
 
   SECTION("series statistics: shapes, values, attributes") {
@@ -529,7 +533,15 @@ TEST_CASE("io::Hdf5Output: writes the documented layout", "[output]") {
       }
     }
     const H5 demand(H5Gopen2(root, "series/demand_h100e_gpuh", H5P_DEFAULT), H5Gclose);
-    CHECK(attr_string(demand.get(), "dims") == "step,class,region");
+    CHECK(attr_string(demand.get(), "dims") == "step,workload,region");
+    // Each axis of a statistic is attached to the group's coordinate of that name.
+    const H5 mean(H5Dopen2(demand.get(), "mean", H5P_DEFAULT), H5Dclose);
+    const std::vector<std::string> axes = {"step", "workload", "region"};
+    for (unsigned axis = 0; axis < 3; ++axis) {
+      const H5 scale(H5Dopen2(demand.get(), axes[axis].c_str(), H5P_DEFAULT), H5Dclose);
+      CHECK(H5DSis_attached(mean.get(), scale.get(), axis) > 0);
+    }
+    CHECK(read_strings(demand.get(), "workload") == std::vector<std::string>{"chat", "train"});
     CHECK(read_doubles(root, "series/demand_h100e_gpuh/mean").dims ==
           std::vector<hsize_t>{30, 2, 2});
     const H5 installed(H5Gopen2(root, "series/gpus_installed", H5P_DEFAULT), H5Gclose);
@@ -550,9 +562,9 @@ TEST_CASE("io::Hdf5Output: writes the documented layout", "[output]") {
       CHECK(attr_string(group.get(), "description") == info.description);
       CHECK(attr_string(group.get(), "dims") == (info.dims.empty()                  ? ""
                                                  : info.dims.front() == Dim::region ? "region"
-                                                                                    : "class"));
+                                                                                    : "workload"));
       const std::vector<hsize_t> dims =
-          info.dims.empty() ? std::vector<hsize_t>{1} : std::vector<hsize_t>{2};
+          info.dims.empty() ? std::vector<hsize_t>{} : std::vector<hsize_t>{2};
       for (std::size_t j = 0; j < 4; ++j) {
         const Doubles data = read_doubles(root, group_path + "/" + capsim::kStatNames[j]);
         REQUIRE(data.dims == dims);
@@ -618,7 +630,7 @@ TEST_CASE("io::Hdf5Output: save_paths stores every step chunked and compressed",
     CHECK(attr_string(set.get(), "unit") == info.unit);
   }
   const H5 set(H5Dopen2(file.get(), "paths/series/demand_h100e_gpuh", H5P_DEFAULT), H5Dclose);
-  CHECK(attr_string(set.get(), "dims") == "step,path,class,region");
+  CHECK(attr_string(set.get(), "dims") == "step,path,workload,region");
   // The statistics are written as without save_paths.
   CHECK(read_doubles(file.get(), "series/power_mw/p50").dims == std::vector<hsize_t>{30, 2});
 }

@@ -291,9 +291,9 @@ def close_to(got, want, tolerance=CHART_RELATIVE_TOLERANCE):
 def check_run_page(summary, h5_path):
     name = "run"
     f = h5py.File(h5_path, "r")
-    regions = list(f["labels/regions"].asstr()[:])
-    skus = list(f["labels/skus"].asstr()[:])
-    classes = list(f["labels/classes"].asstr()[:])
+    regions = list(f["labels/region"].asstr()[:])
+    skus = list(f["labels/sku"].asstr()[:])
+    classes = list(f["labels/workload"].asstr()[:])
     starts = list(f["labels/step_start"].asstr()[:])
     utc = datetime.timezone.utc
     step_of_ms = {datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M").replace(tzinfo=utc).timestamp() * 1000: t
@@ -371,7 +371,8 @@ def check_run_page(summary, h5_path):
             want_value = float(f["key_figures"].attrs["prob_over_budget"])
         else:
             path, index = source[:-1].split("[")
-            want_value = float(f[path][int(index)])
+            data = f[path]  # key figures without dims are scalars
+            want_value = float(data[()] if data.shape == () else data[int(index)])
         check(float(value) == want_value or (np.isnan(want_value) and value in ("", None)),
               f"{name}: {source} shows {value} ({text}), the file has {want_value}")
     for kf in ("total_spend_usd", "inference_service_level", "unserved_fraction", "region_spend_usd",
@@ -385,11 +386,11 @@ def check_sweep_page(summary, h5_path, metric):
     name = f"sweep[{metric}]"
     f = h5py.File(h5_path, "r")
     done = np.flatnonzero(f["points/done"][:])
-    keys = list(f["axes/keys"].asstr()[:])
+    keys = list(f["axes/key"].asstr()[:])
     values = f["points/values"].asstr()[:]
     numeric = f["points/numeric"][:]
-    regions = list(f["labels/regions"].asstr()[:])
-    classes = list(f["labels/classes"].asstr()[:])
+    regions = list(f["labels/region"].asstr()[:])
+    classes = list(f["labels/workload"].asstr()[:])
 
     def column(col, stat):  # a key-figure column over the points done
         if col == "prob_over_budget":
@@ -398,7 +399,7 @@ def check_sweep_page(summary, h5_path, metric):
         data = f["key_figures"][group][stat][:]
         if label:
             dims = f["key_figures"][group].attrs["dims"]
-            data = data[:, (classes if dims == "point,class" else regions).index(label[:-1])]
+            data = data[:, (classes if dims == "point,workload" else regions).index(label[:-1])]
         return data[done]
 
     charts = summary["charts"]
@@ -520,7 +521,7 @@ def main():
         check_sweep_page(summary, sweep_h5, "total_spend_usd")
         check_sweep_table(browser, sweep_h5)
         # Another key figure chosen on the page redraws both charts.
-        other = "unserved_fraction[" + h5py.File(sweep_h5, "r")["labels/classes"].asstr()[0] + "]"
+        other = "unserved_fraction[" + h5py.File(sweep_h5, "r")["labels/workload"].asstr()[0] + "]"
         browser.evaluate(f"(() => {{ const s = document.getElementById('metric'); s.value = {json.dumps(other)};"
                          " s.dispatchEvent(new Event('change')); })()")
         check_sweep_page(json.loads(browser.evaluate(SUMMARY, seconds=120)), sweep_h5, other)

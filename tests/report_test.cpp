@@ -195,14 +195,14 @@ TEST_CASE("report: bad input is refused with exit 2 and no page", "[report][cli]
   }
   SECTION("a newer or older format_version") {
     set_format_version(fresh_copy(f.run), 99);
-    refused(copy, "format_version 99 is newer than this capsim reads (2)");
-    set_format_version(fresh_copy(f.sweep), 3);
-    refused(copy, "capsim sweep format_version 3 is newer");
+    refused(copy, "format_version 99 is newer than this capsim reads (3)");
+    set_format_version(fresh_copy(f.sweep), 4);
+    refused(copy, "capsim sweep format_version 4 is newer");
     // Run files of version 1 had no `format` attribute.
     fresh_copy(f.run);
     set_format_version(copy, 1);
     set_root_text(copy, "format", "");
-    refused(copy, "format_version 1 is older than this capsim reads (2)");
+    refused(copy, "format_version 1 is older than this capsim reads (3)");
   }
   SECTION("a truncated file") {
     const std::string whole = read_text(f.run);

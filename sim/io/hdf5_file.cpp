@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <H5DSpublic.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
 #include <type_traits>
 
 #include "capsim/error.hpp"
@@ -57,7 +61,7 @@ const char* dim_name(Dim d) {
     case Dim::sku:
       return "sku";
     case Dim::klass:
-      return "class";
+      return "workload";
   }
   return "?";
 }
@@ -93,6 +97,7 @@ Handle Writer::string_type() const {
 }
 
 Handle Writer::simple_space(const std::vector<hsize_t>& dims) const {
+  if (dims.empty()) return {check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose};
   return {check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                 "create dataspace"),
           H5Sclose};
@@ -154,19 +159,20 @@ void Writer::attr_strings(hid_t object, const std::string& name,
                "write attribute " + name);
 }
 
-void Writer::strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
-                     std::vector<hsize_t> dims) const {
+Handle Writer::strings(hid_t parent, const std::string& name,
+                       const std::vector<std::string>& values, std::vector<hsize_t> dims) const {
   if (dims.empty()) dims = {values.size()};
   const Handle type = string_type();
   const Handle space = simple_space(dims);
-  const Handle set(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                    H5P_DEFAULT, H5P_DEFAULT),
-                         "create dataset " + name),
-                   H5Dclose);
-  if (values.empty()) return;
+  Handle set(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT),
+                   "create dataset " + name),
+             H5Dclose);
+  if (values.empty()) return set;
   check_status(
       H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, c_strings(values).data()),
       "write dataset " + name);
+  return set;
 }
 
 Handle Writer::compressed_layout(const std::vector<hsize_t>& chunk) const {
@@ -225,6 +231,51 @@ Handle Writer::int64s(hid_t parent, const std::string& name, const std::vector<s
 Handle Writer::uint8s(hid_t parent, const std::string& name,
                       const std::vector<std::uint8_t>& data) const {
   return numbers(*this, parent, name, H5T_STD_U8LE, H5T_NATIVE_UINT8, data.size(), data.data());
+}
+
+// ---------------------------------------------------------------- Coordinates
+
+bool Coordinates::has(const std::string& name) const {
+  return std::any_of(scales_.begin(), scales_.end(),
+                     [&](const auto& scale) { return scale.first == name; });
+}
+
+void Coordinates::add(const std::string& name, Handle dataset) {
+  writer_.check_status(H5DSset_scale(dataset.get(), name.c_str()), "make " + name + " a scale");
+  scales_.emplace_back(name, std::move(dataset));
+}
+
+void Coordinates::strings(const std::string& name, const std::vector<std::string>& values) {
+  add(name, writer_.strings(group_, name, values));
+}
+
+void Coordinates::int64s(const std::string& name, const std::vector<std::int64_t>& values) {
+  add(name, writer_.int64s(group_, name, values));
+}
+
+void Coordinates::steps(const std::string& name, Date start, double step_hours, int count) {
+  std::vector<double> hours(static_cast<std::size_t>(std::max(count, 0)));
+  for (std::size_t t = 0; t < hours.size(); ++t) hours[t] = static_cast<double>(t) * step_hours;
+  Handle set = writer_.doubles(group_, name, {hours.size()}, hours.data());
+  writer_.attr_string(set.get(), "units", "hours since " + format_date(start) + " 00:00:00");
+  writer_.attr_string(set.get(), "calendar", "proleptic_gregorian");
+  writer_.attr_string(set.get(), "long_name", "start of step");
+  add(name, std::move(set));
+}
+
+void Coordinates::attach(hid_t dataset, const std::string& dims) const {
+  unsigned axis = 0;
+  std::size_t begin = 0;
+  while (begin <= dims.size() && !dims.empty()) {
+    const std::size_t end = std::min(dims.find(',', begin), dims.size());
+    const std::string name = dims.substr(begin, end - begin);
+    const auto it = std::find_if(scales_.begin(), scales_.end(),
+                                 [&](const auto& scale) { return scale.first == name; });
+    if (it == scales_.end()) throw std::logic_error("Coordinates::attach: no coordinate " + name);
+    writer_.check_status(H5DSattach_scale(dataset, it->second.get(), axis), "attach scale " + name);
+    ++axis;
+    begin = end + 1;
+  }
 }
 
 // ---------------------------------------------------------------- files

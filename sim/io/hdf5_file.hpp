@@ -62,9 +62,9 @@ void quiet_hdf5();
 
 std::string utc_now_iso8601();
 
-// "region", "sku" or "class".
+// "region", "sku" or "workload".
 const char* dim_name(Dim d);
-// Comma-separated dimension names, e.g. "step,class,region"; `leading` names
+// Comma-separated dimension names, e.g. "step,workload,region"; `leading` names
 // the dimensions before the object's own ("" for none).
 std::string dims_text(std::string leading, const std::vector<Dim>& dims);
 
@@ -85,6 +85,7 @@ class Writer {
 
   Handle group(hid_t parent, const std::string& name) const;
   Handle string_type() const;
+  // A simple dataspace of shape `dims`; a scalar one when `dims` is empty.
   Handle simple_space(const std::vector<hsize_t>& dims) const;
   void attr_string(hid_t object, const std::string& name, const std::string& value) const;
   // A scalar attribute stored as `file_type`, given in memory as `memory_type`.
@@ -98,8 +99,8 @@ class Writer {
                     const std::vector<std::string>& values) const;
   // A string dataset of shape `dims` (one dimension when empty) from
   // row-major `values`.
-  void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
-               std::vector<hsize_t> dims = {}) const;
+  Handle strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
+                 std::vector<hsize_t> dims = {}) const;
   // Chunked, shuffled and deflated: for per-path data, which can be large.
   Handle compressed_layout(const std::vector<hsize_t>& chunk) const;
   Handle double_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
@@ -116,6 +117,35 @@ class Writer {
 
  private:
   std::string path_;
+};
+
+// The coordinate variables of one group, in netCDF's data model as xarray
+// reads it (through h5netcdf or netCDF4): a dataset named after its
+// dimension and made an HDF5 dimension scale (H5DS) of that name, to which
+// the group's data attach axis by axis. netCDF readers look for dimensions
+// only in a group and its parents, so every group that holds data carries
+// the coordinates its data use.
+class Coordinates {
+ public:
+  Coordinates(const Writer& writer, hid_t group) : writer_(writer), group_(group) {}
+
+  bool has(const std::string& name) const;
+  // Dataset `name`, made the scale of dimension `name`.
+  void strings(const std::string& name, const std::vector<std::string>& values);
+  void int64s(const std::string& name, const std::vector<std::int64_t>& values);
+  // Step starts as CF time: hours since `start` 00:00 (attributes `units`,
+  // `calendar`, `long_name`), which xarray decodes to datetimes.
+  void steps(const std::string& name, Date start, double step_hours, int count);
+  // Attaches to `dataset` the scale of each name in the comma-separated
+  // `dims` (e.g. "step,workload,region"), in axis order; every one must be
+  // in this group.
+  void attach(hid_t dataset, const std::string& dims) const;
+
+ private:
+  void add(const std::string& name, Handle dataset);
+  const Writer& writer_;
+  hid_t group_;
+  std::vector<std::pair<std::string, Handle>> scales_;
 };
 
 // Removes the temporary file unless released; declared before the HDF5

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +21,7 @@ namespace capsim::io {
 
 namespace {
 
+using detail::Coordinates;
 using detail::dims_text;
 using detail::Handle;
 using detail::TempFileGuard;
@@ -37,6 +39,35 @@ std::string format_step_start(Date start, double step_hours, int t) {
   std::snprintf(buf, sizeof buf, "%sT%02d:%02d", format_date(day).c_str(),
                 static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()));
   return buf;
+}
+
+// Adds to `coordinates` each dimension of `dims` (e.g. "step,path,workload")
+// it does not have yet: steps as CF time, paths numbered from 0, the
+// scenario's region, SKU and workload names.
+void add_coordinates(Coordinates& coordinates, const Layout& layout, std::int64_t paths,
+                     const std::string& dims) {
+  std::size_t begin = 0;
+  while (begin < dims.size()) {
+    const std::size_t end = std::min(dims.find(',', begin), dims.size());
+    const std::string name = dims.substr(begin, end - begin);
+    begin = end + 1;
+    if (coordinates.has(name)) continue;
+    if (name == "step") {
+      coordinates.steps(name, layout.start, layout.step_hours, layout.steps);
+    } else if (name == "path") {
+      std::vector<std::int64_t> index(static_cast<std::size_t>(paths));
+      for (std::size_t p = 0; p < index.size(); ++p) index[p] = static_cast<std::int64_t>(p);
+      coordinates.int64s(name, index);
+    } else if (name == detail::dim_name(Dim::region)) {
+      coordinates.strings(name, layout.regions);
+    } else if (name == detail::dim_name(Dim::sku)) {
+      coordinates.strings(name, layout.skus);
+    } else if (name == detail::dim_name(Dim::klass)) {
+      coordinates.strings(name, layout.classes);
+    } else {
+      throw std::logic_error("add_coordinates: unknown dimension " + name);
+    }
+  }
 }
 
 std::vector<hsize_t> dim_sizes(const Layout& layout, const std::vector<Dim>& dims) {
@@ -63,6 +94,18 @@ void to_row_major(const Eigen::Ref<const Eigen::ArrayXXd>& values, Eigen::Index 
   dest = values.middleCols(offset, width);
 }
 
+// The long_name prefix of each of kStatNames' statistics.
+constexpr std::array<const char*, 4> kStatLongNames = {"mean of ", "5% quantile of ", "median of ",
+                                                       "95% quantile of "};
+
+// CF's `units` and `long_name` of a data variable, which xarray shows on
+// plot axes.
+void write_variable_attributes(const Writer& writer, hid_t dataset, const std::string& unit,
+                               const std::string& long_name) {
+  writer.attr_string(dataset, "units", unit);
+  writer.attr_string(dataset, "long_name", long_name);
+}
+
 // Writes /paths/series/<name> ([steps, paths, dims...]) one step at a time.
 class PathSink final : public StepSink {
  public:
@@ -70,6 +113,9 @@ class PathSink final : public StepSink {
       : writer_(writer), layout_(layout), paths_(paths) {
     const Handle group_paths = writer_.group(file, "paths");
     const Handle group_series = writer_.group(group_paths.get(), "series");
+    Coordinates coordinates(writer_, group_series.get());
+    for (const auto& s : layout_.series)
+      add_coordinates(coordinates, layout_, paths_, dims_text("step,path", s.dims));
     for (const auto& s : layout_.series) {
       Series out;
       std::vector<hsize_t> dims = {static_cast<hsize_t>(layout_.steps),
@@ -86,6 +132,8 @@ class PathSink final : public StepSink {
       writer_.attr_string(out.dataset.get(), "unit", s.unit);
       writer_.attr_string(out.dataset.get(), "description", s.description);
       writer_.attr_string(out.dataset.get(), "dims", dims_text("step,path", s.dims));
+      coordinates.attach(out.dataset.get(), dims_text("step,path", s.dims));
+      write_variable_attributes(writer_, out.dataset.get(), s.unit, s.description);
       out.file_space =
           Handle(writer_.check(H5Dget_space(out.dataset.get()), "get dataspace"), H5Sclose);
       out.count = dims;
@@ -196,19 +244,14 @@ void Hdf5Output::Impl::write_root_attributes(const ScenarioSpec& spec,
 
 void Hdf5Output::Impl::write_labels() const {
   const Handle labels = writer.group(file.get(), "labels");
-  writer.strings(labels.get(), "regions", layout.regions);
-  writer.strings(labels.get(), "skus", layout.skus);
-  writer.strings(labels.get(), "classes", layout.classes);
+  Coordinates coordinates(writer, labels.get());
+  add_coordinates(coordinates, layout, paths, "region,sku,workload,step");
   std::vector<std::string> starts;
-  std::vector<double> hours;
   starts.reserve(static_cast<std::size_t>(layout.steps));
-  hours.reserve(static_cast<std::size_t>(layout.steps));
-  for (int t = 0; t < layout.steps; ++t) {
+  for (int t = 0; t < layout.steps; ++t)
     starts.push_back(format_step_start(layout.start, layout.step_hours, t));
-    hours.push_back(static_cast<double>(t) * layout.step_hours);
-  }
-  writer.strings(labels.get(), "step_start", starts);
-  writer.doubles(labels.get(), "step_hours_since_start", {hours.size()}, hours.data());
+  const Handle step_start = writer.strings(labels.get(), "step_start", starts);
+  coordinates.attach(step_start.get(), "step");
 }
 
 void Hdf5Output::Impl::write_series(const RunResult& result) const {
@@ -219,13 +262,19 @@ void Hdf5Output::Impl::write_series(const RunResult& result) const {
     const Handle group = writer.group(series.get(), info.name);
     writer.attr_string(group.get(), "unit", info.unit);
     writer.attr_string(group.get(), "description", info.description);
-    writer.attr_string(group.get(), "dims", dims_text("step", info.dims));
+    const std::string dims_of = dims_text("step", info.dims);
+    writer.attr_string(group.get(), "dims", dims_of);
+    Coordinates coordinates(writer, group.get());
+    add_coordinates(coordinates, layout, paths, dims_of);
     std::vector<hsize_t> dims = {static_cast<hsize_t>(layout.steps)};
     for (hsize_t d : dim_sizes(layout, info.dims)) dims.push_back(d);
     for (std::size_t j = 0; j < kStatNames.size(); ++j) {
       to_row_major(result.series_stats[s], static_cast<Eigen::Index>(j) * info.width, info.width,
                    buffer);
-      writer.doubles(group.get(), kStatNames[j], dims, buffer.data());
+      const Handle set = writer.doubles(group.get(), kStatNames[j], dims, buffer.data());
+      coordinates.attach(set.get(), dims_of);
+      write_variable_attributes(writer, set.get(), info.unit,
+                                std::string(kStatLongNames[j]) + info.description);
     }
   }
 }
@@ -238,15 +287,20 @@ void Hdf5Output::Impl::write_key_figures(const RunResult& result) const {
     const Handle group = writer.group(figures.get(), info.name);
     writer.attr_string(group.get(), "unit", info.unit);
     writer.attr_string(group.get(), "description", info.description);
-    writer.attr_string(group.get(), "dims", dims_text("", info.dims));
-    std::vector<hsize_t> dims = dim_sizes(layout, info.dims);
-    if (dims.empty()) dims.push_back(1);
+    const std::string dims_of = dims_text("", info.dims);
+    writer.attr_string(group.get(), "dims", dims_of);
+    Coordinates coordinates(writer, group.get());
+    add_coordinates(coordinates, layout, paths, dims_of);
+    const std::vector<hsize_t> dims = dim_sizes(layout, info.dims);  // {}: a scalar
     for (std::size_t j = 0; j < kStatNames.size(); ++j) {
       buffer.resize(static_cast<std::size_t>(info.width));
       for (Eigen::Index i = 0; i < info.width; ++i)
         buffer[static_cast<std::size_t>(i)] =
             result.key_figure_stats(static_cast<Eigen::Index>(j), info.offset + i);
-      writer.doubles(group.get(), kStatNames[j], dims, buffer.data());
+      const Handle set = writer.doubles(group.get(), kStatNames[j], dims, buffer.data());
+      coordinates.attach(set.get(), dims_of);
+      write_variable_attributes(writer, set.get(), info.unit,
+                                std::string(kStatLongNames[j]) + info.description);
     }
   }
 
@@ -255,6 +309,9 @@ void Hdf5Output::Impl::write_key_figures(const RunResult& result) const {
                     H5Gclose)
            : writer.group(file.get(), "paths");
   const Handle per_path = writer.group(paths_group.get(), "key_figures");
+  Coordinates coordinates(writer, per_path.get());
+  for (const KeyFigureInfo& info : layout.key_figures)
+    add_coordinates(coordinates, layout, paths, dims_text("path", info.dims));
   for (const KeyFigureInfo& info : layout.key_figures) {
     std::vector<hsize_t> dims = {static_cast<hsize_t>(paths)};
     for (hsize_t d : dim_sizes(layout, info.dims)) dims.push_back(d);
@@ -267,6 +324,8 @@ void Hdf5Output::Impl::write_key_figures(const RunResult& result) const {
                                       can_chunk ? plist.get() : H5P_DEFAULT);
     writer.attr_string(set.get(), "unit", info.unit);
     writer.attr_string(set.get(), "dims", dims_text("path", info.dims));
+    coordinates.attach(set.get(), dims_text("path", info.dims));
+    write_variable_attributes(writer, set.get(), info.unit, info.description);
   }
 }
 

@@ -76,15 +76,22 @@ void write_sensitivity(const Writer& writer, hid_t root, const Result& r) {
   for (const Measure& m : r.measures) order += (order.empty() ? "" : ",") + m.name;
   writer.attr_string(g, "measures", order);
   const auto T = static_cast<hsize_t>(r.targets.size()), k = static_cast<hsize_t>(r.inputs.size());
-  writer.strings(g, "inputs", r.inputs);
-  writer.strings(g, "targets", r.targets);
-  writer.strings(g, "target_units", r.target_units);
+  // `input` and `target` are the coordinates (dimension scales) of the
+  // datasets; `inputs` and `targets` hold the same names under their
+  // version-1 names.
+  Coordinates coordinates(writer, g);
+  coordinates.strings("input", r.inputs);
+  coordinates.strings("target", r.targets);
+  coordinates.attach(writer.strings(g, "inputs", r.inputs).get(), "input");
+  coordinates.attach(writer.strings(g, "targets", r.targets).get(), "target");
+  coordinates.attach(writer.strings(g, "target_units", r.target_units).get(), "target");
   {
     std::vector<std::int64_t> rank;
     for (Eigen::Index t = 0; t < r.rank.rows(); ++t)
       for (Eigen::Index i = 0; i < r.rank.cols(); ++i) rank.push_back(r.rank(t, i));
     const Handle set = writer.int64s(g, "rank", rank, {T, k});
     writer.attr_string(set.get(), "dims", "target,input");
+    coordinates.attach(set.get(), "target,input");
     writer.attr_string(set.get(), "description",
                        "1 for the input that moves the target most (by |" + r.ranked_by + "|)");
   }
@@ -97,6 +104,7 @@ void write_sensitivity(const Writer& writer, hid_t root, const Result& r) {
                                                                             : std::vector{k};
     const Handle set = writer.doubles(g, m.name, dims, data.data());
     writer.attr_string(set.get(), "dims", over_text(m.over));
+    coordinates.attach(set.get(), over_text(m.over));
     writer.attr_string(set.get(), "unit", unit_text(m.unit));
     writer.attr_string(set.get(), "label", m.label);
     writer.attr_string(set.get(), "description", m.description);

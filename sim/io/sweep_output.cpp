@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <initializer_list>
 #include <numeric>
 #include <sstream>
 
@@ -18,6 +20,7 @@ namespace capsim::io {
 
 namespace {
 
+using detail::Coordinates;
 using detail::Handle;
 using detail::Reader;
 using detail::Writer;
@@ -89,23 +92,39 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
   writer.attr_int64(root, "levels", table.levels);
   writer.attr_string(root, "sensitivity_target", table.target);
 
+  std::vector<std::int64_t> index(M);
+  std::iota(index.begin(), index.end(), std::int64_t{0});
+  // The coordinates of a group: the points, the varied keys, the labels.
+  const auto add_coordinates = [&](Coordinates& coordinates, const std::string& dims) {
+    for (const auto& [name, add] :
+         std::initializer_list<std::pair<const char*, std::function<void()>>>{
+             {"point", [&] { coordinates.int64s("point", index); }},
+             {"key", [&] { coordinates.strings("key", table.axis_keys); }},
+             {"region", [&] { coordinates.strings("region", table.regions); }},
+             {"sku", [&] { coordinates.strings("sku", table.skus); }},
+             {"workload", [&] { coordinates.strings("workload", table.classes); }}})
+      if (("," + dims + ",").find(std::string(",") + name + ",") != std::string::npos &&
+          !coordinates.has(name))
+        add();
+  };
   {
     const Handle labels = writer.group(root, "labels");
-    writer.strings(labels.get(), "regions", table.regions);
-    writer.strings(labels.get(), "skus", table.skus);
-    writer.strings(labels.get(), "classes", table.classes);
+    Coordinates coordinates(writer, labels.get());
+    add_coordinates(coordinates, "region,sku,workload");
   }
   {
     const Handle axes = writer.group(root, "axes");
-    writer.strings(axes.get(), "keys", table.axis_keys);
-    writer.strings(axes.get(), "specs", table.axis_specs);
+    Coordinates coordinates(writer, axes.get());
+    add_coordinates(coordinates, "key");
+    const Handle specs = writer.strings(axes.get(), "specs", table.axis_specs);
+    coordinates.attach(specs.get(), "key");
   }
   {
     const Handle points = writer.group(root, "points");
-    std::vector<std::int64_t> index(M);
-    std::iota(index.begin(), index.end(), std::int64_t{0});
-    writer.int64s(points.get(), "index", index);
-    writer.uint8s(points.get(), "done", table.done);
+    Coordinates coordinates(writer, points.get());
+    add_coordinates(coordinates, "point,key");
+    const Handle done = writer.uint8s(points.get(), "done", table.done);
+    coordinates.attach(done.get(), "point");
     std::vector<std::string> values;
     std::vector<double> numeric;
     for (const auto& point : table.values)
@@ -113,16 +132,21 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
         values.push_back(v);
         numeric.push_back(numeric_value(v));
       }
-    writer.strings(points.get(), "values", values, {M, A});
-    writer.doubles(points.get(), "numeric", {M, A}, numeric.data());
+    const Handle text = writer.strings(points.get(), "values", values, {M, A});
+    coordinates.attach(text.get(), "point,key");
+    const Handle numbers = writer.doubles(points.get(), "numeric", {M, A}, numeric.data());
+    coordinates.attach(numbers.get(), "point,key");
   }
   {
     const Handle figures = writer.group(root, "key_figures");
     std::string order;
     for (const auto& info : table.key_figures) order += (order.empty() ? "" : ",") + info.name;
     writer.attr_string(figures.get(), "order", order);
+    Coordinates figure_coordinates(writer, figures.get());
+    add_coordinates(figure_coordinates, "point");
     const Handle prob =
         writer.doubles(figures.get(), "prob_over_budget", {M}, table.prob_over_budget.data());
+    figure_coordinates.attach(prob.get(), "point");
     writer.attr_string(prob.get(), "unit", "probability");
     writer.attr_string(prob.get(), "description",
                        "share of paths whose total spend exceeds the budget");
@@ -130,12 +154,16 @@ void write_sweep_file(const std::string& path, const sweep::Table& table) {
       const Handle group = writer.group(figures.get(), info.name);
       writer.attr_string(group.get(), "unit", info.unit);
       writer.attr_string(group.get(), "description", info.description);
-      writer.attr_string(group.get(), "dims", detail::dims_text("point", info.dims));
+      const std::string dims_of = detail::dims_text("point", info.dims);
+      writer.attr_string(group.get(), "dims", dims_of);
+      Coordinates coordinates(writer, group.get());
+      add_coordinates(coordinates, dims_of);
       std::vector<hsize_t> dims = {M};
       if (!info.dims.empty()) dims.push_back(static_cast<hsize_t>(info.width));
       for (std::size_t j = 0; j < kStatNames.size(); ++j) {
         const auto block = stat_block(table, info, static_cast<Eigen::Index>(j));
-        writer.doubles(group.get(), kStatNames[j], dims, block.data());
+        const Handle set = writer.doubles(group.get(), kStatNames[j], dims, block.data());
+        coordinates.attach(set.get(), dims_of);
       }
     }
   }
@@ -178,13 +206,13 @@ sweep::Table read_sweep_file(const std::string& path) {
 
   {
     const Handle labels = reader.group(root, "labels");
-    table.regions = reader.strings(labels.get(), "regions");
-    table.skus = reader.strings(labels.get(), "skus");
-    table.classes = reader.strings(labels.get(), "classes");
+    table.regions = reader.strings(labels.get(), "region");
+    table.skus = reader.strings(labels.get(), "sku");
+    table.classes = reader.strings(labels.get(), "workload");
   }
   {
     const Handle axes = reader.group(root, "axes");
-    table.axis_keys = reader.strings(axes.get(), "keys");
+    table.axis_keys = reader.strings(axes.get(), "key");
     table.axis_specs = reader.strings(axes.get(), "specs");
     if (table.axis_specs.size() != table.axis_keys.size()) reader.fail("axes do not match");
   }
@@ -220,7 +248,7 @@ sweep::Table read_sweep_file(const std::string& path) {
       info.unit = reader.attr_string(group.get(), "unit");
       info.description = reader.attr_string(group.get(), "description");
       const std::string dims = reader.attr_string(group.get(), "dims");
-      if (dims == "point,class") {
+      if (dims == "point,workload") {
         info.dims = {Dim::klass};
         info.width = static_cast<Eigen::Index>(table.classes.size());
       } else if (dims == "point,region") {

@@ -28,7 +28,7 @@ struct Charted {
 constexpr Charted kCharted[] = {
     {"region_demand_h100e_gpuh", "step,region"},
     {"capacity_h100e_gpuh", "step,region"},
-    {"unserved_h100e_gpuh", "step,class,region"},
+    {"unserved_h100e_gpuh", "step,workload,region"},
     {"utilization", "step,region"},
     {"gpus_installed", "step,sku,region"},
     {"gpus_failed", "step,sku,region"},
@@ -144,9 +144,11 @@ void write_key_figures(const Reader& file, const Labels& labels, Json& json) {
   for (const std::string& name : catalog_order(file.members(figures.get()))) {
     const Handle group = file.group(figures.get(), name);
     const std::string dims = file.attr_string(group.get(), "dims");
-    if (dims != "" && dims != "class" && dims != "region")
+    if (dims != "" && dims != "workload" && dims != "region")
       file.fail("key_figures/" + name + " has unknown dims '" + dims + "'");
-    const std::vector<hsize_t> shape = {dims.empty() ? 1 : labels.of(dims).size()};
+    // A figure without dims is a scalar.
+    const std::vector<hsize_t> shape =
+        dims.empty() ? std::vector<hsize_t>{} : std::vector<hsize_t>{labels.of(dims).size()};
     json.begin_object();
     json.key("name").string(name);
     json.key("unit").string(file.attr_string(group.get(), "unit"));
@@ -224,9 +226,9 @@ void build_run_page(const std::string& path, const Reader& file, const ReportOpt
   Labels labels;
   {
     const Handle group = file.group(root, "labels");
-    labels.regions = file.strings(group.get(), "regions");
-    labels.skus = file.strings(group.get(), "skus");
-    labels.classes = file.strings(group.get(), "classes");
+    labels.regions = file.strings(group.get(), "region");
+    labels.skus = file.strings(group.get(), "sku");
+    labels.classes = file.strings(group.get(), "workload");
     labels.step_start = file.strings(group.get(), "step_start");
   }
   const std::int64_t steps = file.attr_int64(root, "steps");

@@ -14,7 +14,7 @@
 
 namespace capsim::io {
 
-inline constexpr int kFormatVersion = 2;
+inline constexpr int kFormatVersion = 3;
 // The `format` attribute of a run file (a sweep file's is "capsim sweep").
 inline constexpr const char* kRunFormat = "capsim run";
 

@@ -12,7 +12,7 @@
 
 namespace capsim::io {
 
-inline constexpr int kSweepFormatVersion = 2;
+inline constexpr int kSweepFormatVersion = 3;
 // The `sensitivity` group's own version (its `format_version` attribute).
 inline constexpr int kSensitivityFormatVersion = 1;
 

@@ -181,7 +181,7 @@
   const all = section('All key figures');
   const rows = [];
   for (const k of data.key_figures) {
-    const labels = k.dims === 'class' ? classes : k.dims === 'region' ? regions : [null];
+    const labels = k.dims === 'workload' ? classes : k.dims === 'region' ? regions : [null];
     labels.forEach((label, i) =>
       rows.push([label === null ? k.name : `${k.name}[${label}]`, capsim.display(k.unit).unit].concat(stats.map((s) => cell(k, s, i))))
     );
