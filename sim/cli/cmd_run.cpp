@@ -135,6 +135,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel) {
   ProgressBar bar("capsim run", vm.count("quiet") == 0);
   options.progress = [&](int done, int total) { bar.update(done, total); };
   const RunResult result = run(spec, registries, options);
+  bar.finish();
   // A Ctrl-C after the last step still means "stop": no output.
   if (cancel.load()) throw Interrupted();
 

@@ -36,7 +36,7 @@ SPEC is a list a,b,c (numbers, model names, YAML values), linspace:lo:hi:n
 (n evenly spaced numbers) or a range lo:hi (for every method but grid; whole
 numbers when lo and hi are). Any scenario key can be varied, also numbers in
 lists (procurement.orders.0.count) and model choices, given whole with their
-parameters: --vary 'classes.chat.noise={model: none},{model: log_ar1, sigma: 0.1}'.
+parameters: --vary 'classes.inference.noise={model: none},{model: log_ar1, sigma: 0.1}'.
 
 Sensitivity analysis: --method tornado, morris or sobol (ranges only) also
 compute which varied keys move each key figure (the mean across paths, and
@@ -346,7 +346,9 @@ int sweep_command(const Args& args, const std::atomic<bool>& cancel) {
                               table.values[static_cast<std::size_t>(point)]);
           },
           registries, comm, options);
+      bar.finish();
     } catch (const Interrupted&) {
+      bar.finish();
       if (root) {
         if (output.empty())
           std::cerr << "capsim: interrupted; no output written\n";

@@ -13,7 +13,13 @@ ProgressBar::ProgressBar(std::string label, bool enabled)
       last_(start_) {}
 
 ProgressBar::~ProgressBar() {
+  finish();
+}
+
+void ProgressBar::finish() {
   if (drawn_) std::fputs("\n", stderr);
+  drawn_ = false;
+  enabled_ = false;
 }
 
 void ProgressBar::update(long done, long total) {

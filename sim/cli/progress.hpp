@@ -15,6 +15,9 @@ class ProgressBar {
 
   // Redraws at most ten times a second, and always at the end.
   void update(long done, long total);
+  // Ends the bar's line (once), so that what is printed next starts on a
+  // line of its own; the destructor calls it too.
+  void finish();
 
  private:
   std::string label_;
