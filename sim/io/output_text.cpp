@@ -36,7 +36,7 @@ using detail::TextOutput;
 // One row of output: a key figure, or one class (region) of a per-class
 // (per-region) key figure.
 struct Row {
-  std::string name;  // e.g. "unserved_fraction[chat]"
+  std::string name;  // e.g. "unserved_fraction[inference]"
   const KeyFigureInfo* info = nullptr;
   std::array<double, 4> stats{};
 };

@@ -111,10 +111,10 @@ Axis parse_axis(const std::string& argument) {
   axis.argument = argument;
   const auto eq = argument.find('=');
   if (eq == std::string::npos || trim(argument.substr(0, eq)).empty())
-    detail::fail_axis(
-        argument,
-        "expected key.path=SPEC, e.g. classes.chat.growth.rate=0.5,0.9,1.3 (SPEC: a list a,b,c, "
-        "linspace:lo:hi:n or a range lo:hi)");
+    detail::fail_axis(argument,
+                      "expected key.path=SPEC, e.g. classes.inference.growth.rate=0.5,0.9,1.3 "
+                      "(SPEC: a list a,b,c, "
+                      "linspace:lo:hi:n or a range lo:hi)");
   axis.key = trim(argument.substr(0, eq));
   axis.spec = trim(argument.substr(eq + 1));
   const std::string& spec = axis.spec;
