@@ -1,5 +1,5 @@
-#include <H5DSpublic.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <algorithm>

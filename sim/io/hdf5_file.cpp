@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <H5DSpublic.h>
+#include <hdf5_hl.h>
 
 #include <algorithm>
 #include <cerrno>
