@@ -71,7 +71,8 @@ Allen-Cunneen G/G/c approximation (waits x (arrival_cv^2 + service_cv^2) / 2).
 A malformed trace is reported as FILE:LINE:COL: column: message (exit 2).
 
 Example:
-  capsim calibrate trace.csv --window 15m --wait-percentile 0.99 --max-wait-s 1 -o chat.yaml
+  capsim calibrate ../shared/data/azure-llm-inference-code-2023.csv --window 15m \
+    --wait-percentile 0.99 --max-wait-s 1 -o code.yaml
 
 Options)");
   std::string trace_file, output, window = "15m", class_name = "inference", queue = "auto";

@@ -52,7 +52,7 @@ Examples:
   capsim sweep scenarios/msft-japan-2024.yaml --paths 1000 \
     --vary classes.inference.growth.rate=0.5,0.9,1.3 \
     --vary procurement.orders.0.count=linspace:4000:12000:3 -o grid.h5 --csv grid.csv
-  capsim sweep scenarios/msft-japan-2024.yaml --method lhs --samples 100 \
+  capsim sweep scenarios/msft-japan-2024.yaml --method lhs --samples 20 --paths 200 \
     --vary classes.inference.growth.rate=0.3:1.5 --vary finance.budget_usd=2.5e9:3.5e9 \
     -o lhs.h5 --sort over_budget:desc
   capsim sweep scenarios/msft-japan-2024.yaml --method sobol --samples 32 --paths 100 \
