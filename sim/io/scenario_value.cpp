@@ -1,5 +1,6 @@
 // The value a resolved scenario holds at a key path, for studies that start
-// from the scenario's own values (the tornado's base point).
+// from the scenario's own values (the tornado's base point, the optimizer's
+// input plan).
 #include <charconv>
 #include <sstream>
 
@@ -32,8 +33,16 @@ std::optional<std::string> scenario_value(const ScenarioSpec& spec, const std::s
       node = nullptr;
     }
   }
-  if (!node || !node->is_scalar()) return std::nullopt;
-  return node->text;
+  if (!node) return std::nullopt;
+  if (node->is_scalar()) return node->text;
+  // A list of scalars as it is usually written: [h200, h100].
+  if (!node->is_sequence()) return std::nullopt;
+  std::string text = "[";
+  for (std::size_t i = 0; i < node->items.size(); ++i) {
+    if (!node->items[i].is_scalar()) return std::nullopt;
+    text += (i ? ", " : "") + node->items[i].text;
+  }
+  return text + "]";
 }
 
 }  // namespace capsim::io
