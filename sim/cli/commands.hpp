@@ -14,6 +14,7 @@ int run_command(const Args& args, const std::atomic<bool>& cancel);
 int validate_command(const Args& args);
 int list_command(const Args& args);
 int sweep_command(const Args& args, const std::atomic<bool>& cancel);
+int optimize_command(const Args& args, const std::atomic<bool>& cancel);
 int merge_command(const Args& args);
 int report_command(const Args& args);
 int size_command(const Args& args);

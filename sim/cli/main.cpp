@@ -1,5 +1,6 @@
 // capsim: entry point. The only place that maps errors to exit codes:
-// 0 success, 1 runtime failure, 2 invalid input or usage, 130 interrupted.
+// 0 success, 1 runtime failure, 2 invalid input or usage, 130 interrupted
+// (and 3 for `capsim optimize` when no plan meets every constraint).
 #include <boost/program_options/errors.hpp>
 #include <csignal>
 #include <cstdio>
@@ -29,6 +30,7 @@ Usage: capsim COMMAND [OPTIONS]
 Commands:
   run SCENARIO       simulate a scenario; key figures on stdout, series to HDF5
   sweep SCENARIO     run a scenario at many points of varied keys (--vary)
+  optimize SCENARIO  the cheapest (or best) plan that meets constraints (--var)
   merge PARTS...     join the shards of a sweep into one file
   report FILE.h5     an HTML page with charts of a run or sweep file (-o PAGE.html)
   validate FILE...   check scenarios without running them
@@ -40,7 +42,8 @@ Options:
   -h, --help         show this help (or `capsim COMMAND --help`)
   --version          print the version
 
-Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage, 130 interrupted.
+Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage, 130 interrupted;
+capsim optimize: 3 no plan meets every constraint.
 )";
 
 int dispatch(int argc, char** argv) {
@@ -61,6 +64,7 @@ int dispatch(int argc, char** argv) {
   }
   if (command == "run") return capsim::cli::run_command(args, g_cancel);
   if (command == "sweep") return capsim::cli::sweep_command(args, g_cancel);
+  if (command == "optimize") return capsim::cli::optimize_command(args, g_cancel);
   if (command == "merge") return capsim::cli::merge_command(args);
   if (command == "report") return capsim::cli::report_command(args);
   if (command == "validate") return capsim::cli::validate_command(args);

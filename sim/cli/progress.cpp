@@ -22,7 +22,7 @@ void ProgressBar::finish() {
   enabled_ = false;
 }
 
-void ProgressBar::update(long done, long total) {
+void ProgressBar::update(long done, long total, const std::string& note) {
   if (!enabled_ || total <= 0) return;
   const auto now = std::chrono::steady_clock::now();
   if (done < total && drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
@@ -35,8 +35,11 @@ void ProgressBar::update(long done, long total) {
   const double eta = fraction > 0 ? elapsed * (1.0 - fraction) / fraction : 0.0;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r%s [%s] %3d%% %ld/%ld  %.1fs elapsed, %.1fs left ", label_.c_str(),
-               bar.c_str(), static_cast<int>(fraction * 100.0), done, total, elapsed, eta);
+  std::fprintf(stderr, "\r%s [%s] %3d%% %ld/%ld  %.1fs elapsed, %.1fs left %s%s", label_.c_str(),
+               bar.c_str(), static_cast<int>(fraction * 100.0), done, total, elapsed, eta,
+               note.empty() ? "" : " ", note.c_str());
+  // A shorter note than the last leaves none of the last behind.
+  if (!note.empty()) std::fputs("\x1b[K", stderr);
   std::fflush(stderr);
 }
 

@@ -13,8 +13,9 @@ class ProgressBar {
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  // Redraws at most ten times a second, and always at the end.
-  void update(long done, long total);
+  // Redraws at most ten times a second, and always at the end; `note` is
+  // shown after the times (e.g. the best plan so far).
+  void update(long done, long total, const std::string& note = "");
   // Ends the bar's line (once), so that what is printed next starts on a
   // line of its own; the destructor calls it too.
   void finish();

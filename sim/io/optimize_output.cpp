@@ -274,3 +274,67 @@ std::vector<optimize::Evaluation> read_optimize_evaluations(const std::string& p
 }
 
 }  // namespace capsim::io
+
+namespace capsim::io {
+
+namespace {
+
+using detail::Display;
+using detail::display_for;
+using detail::print_table;
+using detail::shown;
+
+// A measure's label with its bound and the unit its values are shown in.
+std::string measure_label(const optimize::Measure& m, const std::string& bound) {
+  const Display d = display_for(m.unit);
+  std::string label = m.text + bound;
+  if (!d.unit.empty() && d.unit != "1") label += " (" + d.unit + ")";
+  return label;
+}
+
+}  // namespace
+
+void write_text_file(const std::string& path, const std::string& text) {
+  detail::TextOutput file(path);
+  file.out << text;
+  file.commit();
+}
+
+void print_optimize_summary(std::ostream& out, const Comparison& c) {
+  const optimize::Problem& problem = *c.problem;
+  const optimize::Evaluation& plan = *c.plan;
+  const optimize::Check& check = *c.check;
+  std::vector<std::vector<std::string>> lines;
+  const std::string paths = std::to_string(problem.paths) + " paths";
+  lines.push_back({"", "input, " + paths, "plan, " + paths,
+                   "plan, " + std::to_string(check.paths) + " new paths [95% interval]",
+                   "margin [95% interval]"});
+  for (std::size_t i = 0; i < problem.variables.size(); ++i) {
+    const std::string& input = c.input_values[i];
+    lines.push_back(
+        {problem.variables[i].key, input.empty() ? "-" : input, plan.values[i], "", ""});
+  }
+  const auto interval = [](const Display& d, const optimize::Interval& v) {
+    return shown(v.value, d) + " [" + shown(v.lo, d) + ", " + shown(v.hi, d) + "]";
+  };
+  const optimize::Measure& objective = problem.objective.measure;
+  const Display od = display_for(objective.unit);
+  lines.push_back({(problem.objective.maximize ? "max " : "min ") + measure_label(objective, ""),
+                   c.input ? shown(c.input->objective, od) : "-", shown(plan.objective, od),
+                   interval(od, check.objective), ""});
+  for (std::size_t k = 0; k < problem.constraints.size(); ++k) {
+    const optimize::Constraint& con = problem.constraints[k];
+    const optimize::Measure& m = con.measure;
+    const optimize::Margin& margin = check.margins[k];
+    const Display d = display_for(m.unit);
+    lines.push_back({measure_label(m, (con.at_most ? " <= " : " >= ") + shown(con.bound, d)),
+                     c.input ? shown(c.input->constraints[k], d) : "-",
+                     shown(plan.constraints[k], d), interval(d, margin.value),
+                     interval(d, margin.margin) + (margin.holds() ? "" : " missed")});
+  }
+  lines.push_back({"meets every constraint", c.input ? (c.input->feasible ? "yes" : "no") : "-",
+                   plan.feasible ? "yes" : "no", check.feasible() ? "yes" : "no", ""});
+  print_table(out, lines, 0, 1);
+}
+
+}  // namespace capsim::io

@@ -60,7 +60,18 @@ std::string Variable::value_at(double u) const {
   }
   const double x = lo + u * (hi - lo);
   if (integer) return std::to_string(static_cast<std::int64_t>(std::llround(x)));
-  return sweep::number_text(std::clamp(x, lo, hi));
+  // Dividing by 1 / step (a whole power of ten) rounds as the decimal reads:
+  // 7180 / 10000 is 0.718, where 7180 x 0.0001 is 0.7180000000000001.
+  const double step = resolution();
+  const double r =
+      step < 1.0 ? std::round(x / step) / std::round(1.0 / step) : std::round(x / step) * step;
+  return sweep::number_text(std::clamp(r, lo, hi));
+}
+
+double Variable::resolution() const {
+  if (choice) return 1.0;
+  if (integer) return 1.0;
+  return std::pow(10.0, std::floor(std::log10((hi - lo) / 1000.0)));
 }
 
 std::optional<double> Variable::position(const std::string& value) const {
@@ -360,8 +371,14 @@ class Search {
       }
       definition.axes.push_back(std::move(axis));
     }
-    for (const auto& point : sweep::make_points(definition))
+    for (auto point : sweep::make_points(definition)) {
+      // The design's numbers at the variables' resolution, as the search
+      // rounds its own.
+      for (std::size_t i = 0; i < point.size(); ++i)
+        if (const auto u = problem_.variables[i].position(point[i]))
+          point[i] = problem_.variables[i].value_at(*u);
       if (!at(point, "screen")) return;
+    }
   }
 
   // COBYLA on the unit cube from the best point so far.
@@ -377,9 +394,8 @@ class Search {
     std::vector<double> xtol(n);
     for (std::size_t i = 0; i < n; ++i) {
       const Variable& v = problem_.variables[i];
-      xtol[i] = v.choice    ? 0.5 / static_cast<double>(v.choices.size())
-                : v.integer ? 0.5 / (v.hi - v.lo)
-                            : 1e-4;
+      xtol[i] = v.choice ? 0.5 / static_cast<double>(v.choices.size())
+                         : 0.5 * v.resolution() / (v.hi - v.lo);
     }
     opt.set_xtol_abs(xtol);
     opt.set_initial_step(std::vector<double>(n, 0.15));

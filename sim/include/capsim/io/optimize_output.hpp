@@ -46,6 +46,23 @@ std::string problem_text(const optimize::Problem& problem, const std::vector<std
 // each key of `keys` to its value in `planned` (the scenario loaded with the
 // plan's values as overrides). A key under a list (procurement.orders.2.count)
 // writes the whole list, since lists replace when extended.
+// The table printed at the end of `capsim optimize`: each variable's value
+// and each measure (objective, then constraints) for the input plan and the
+// optimized one on the search's paths, then the optimized plan on the
+// independent paths with its 95% interval and each constraint's margin.
+struct Comparison {
+  const optimize::Problem* problem = nullptr;
+  std::vector<std::string> input_values;      // per variable; "" when the scenario sets none
+  std::optional<optimize::Evaluation> input;  // on the search's paths
+  const optimize::Evaluation* plan = nullptr;
+  const optimize::Check* check = nullptr;
+};
+void print_optimize_summary(std::ostream& out, const Comparison& comparison);
+
+// Writes `text` to `path` under a temporary name renamed at the end (the
+// plan scenario of --plan-out).
+void write_text_file(const std::string& path, const std::string& text);
+
 std::string plan_yaml(const ScenarioSpec& planned, const std::string& extend_path,
                       const std::vector<std::string>& keys, const std::string& comment);
 

@@ -43,9 +43,13 @@ struct Variable {
   bool integer = false;              // range of whole numbers
 
   // The value (YAML text) at the position u in [0, 1]: lo + u (hi - lo),
-  // rounded to the nearest whole number for an integer; a choice takes
-  // element min(n - 1, floor(u n)).
+  // rounded to a multiple of resolution(); a choice takes element
+  // min(n - 1, floor(u n)).
   std::string value_at(double u) const;
+  // 1 for a whole number; for a continuous variable the largest power of
+  // ten at most (hi - lo) / 1000 (0.7:0.95 gives 0.0001), so values read
+  // as 0.7180, not 0.7179779060124434.
+  double resolution() const;
   // The position of a value (the middle of its slot for a choice); nullopt
   // when it is not a number in the range or not one of the choices.
   std::optional<double> position(const std::string& value) const;
